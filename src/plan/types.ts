@@ -1,0 +1,151 @@
+import type { PolicySpec, PolicyType, Target } from '../model/types.js';
+
+/**
+ * The plan is data (STYLE.md): a discriminated union on `action`, serialisable to the plan file
+ * (SPEC §5), reviewed as is, and executed by `executePlan` without re-deciding anything.
+ *
+ * Order contract: operations are sorted by phase — create/replace → update → associate →
+ * dissociate → delete — then by environment, region, policy name and target key. Within a phase
+ * operations are independent except through `depends_on`.
+ */
+
+export const ACTIONS = ['create', 'replace', 'update', 'associate', 'dissociate', 'delete'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Execution phase of each action: make before break. `replace` creates the new policy. */
+export const PHASE_OF: Readonly<Record<Action, number>> = {
+  create: 0,
+  replace: 0,
+  update: 1,
+  associate: 2,
+  dissociate: 3,
+  delete: 4,
+};
+
+export interface PolicyRef {
+  region: string;
+  name: string;
+  type: PolicyType;
+  /** Live id; absent for a policy this plan creates (see `policy_from`). */
+  id?: string;
+}
+
+export interface FieldChange {
+  /** `description`, `include_by_default`, `rules`, `type`, `region`. */
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
+interface OperationBase {
+  /** Stable across runs for the same change, e.g. `associate:prod/us-east-1/office→deployment:abc`. */
+  id: string;
+  environment: string;
+  policy: PolicyRef;
+  /** Ops that must have succeeded first; a failed or skipped dependency skips this op. */
+  depends_on: string[];
+}
+
+export interface CreateOperation extends OperationBase {
+  action: 'create';
+  spec: PolicySpec;
+}
+
+/** Create the new policy that replaces `replaces` (type or region changed); the old one is deleted later. */
+export interface ReplaceOperation extends OperationBase {
+  action: 'replace';
+  spec: PolicySpec;
+  replaces: PolicyRef & { id: string };
+  changes: FieldChange[];
+}
+
+export interface UpdateOperation extends OperationBase {
+  action: 'update';
+  policy: PolicyRef & { id: string };
+  /** The whole desired policy (ess/ece PUT the whole object). */
+  spec: PolicySpec;
+  changes: FieldChange[];
+}
+
+export interface AssociateOperation extends OperationBase {
+  action: 'associate';
+  target: Target;
+  /** When `policy.id` is absent: the op (create/replace) whose result carries the id. */
+  policy_from?: string;
+}
+
+export interface DissociateOperation extends OperationBase {
+  action: 'dissociate';
+  policy: PolicyRef & { id: string };
+  target: Target;
+}
+
+export interface DeleteOperation extends OperationBase {
+  action: 'delete';
+  policy: PolicyRef & { id: string };
+  /** removed: no longer declared (prune); replaced: the old half of a replacement. */
+  reason: 'pruned' | 'replaced';
+}
+
+export type Operation =
+  | CreateOperation
+  | ReplaceOperation
+  | UpdateOperation
+  | AssociateOperation
+  | DissociateOperation
+  | DeleteOperation;
+
+/** Something the reviewer should see that is not an operation. */
+export interface PlanNote {
+  environment: string;
+  kind:
+    | 'unmanaged' // live policy no file declares (left alone)
+    | 'auto_attached' // undeclared association kept because of include_by_default
+    | 'unmanaged_association' // association of an unmanaged policy to a managed target
+    | 'ambiguous' // two live policies share (region, name): refused
+    | 'incomplete' // listing incomplete, deletes refused
+    | 'hidden_associations'; // ess total_associations > visible
+  message: string;
+  policy?: { region: string; name: string; id?: string };
+  target?: Target;
+}
+
+/** A guard that refused (part of) the plan. Any refusal makes plan/apply exit 4. */
+export interface Refusal {
+  environment: string;
+  guard:
+    | 'ambiguous_policy'
+    | 'protected_policy'
+    | 'unfiltered_target'
+    | 'max_delete_percent'
+    | 'max_dissociate_percent'
+    | 'incomplete_listing'
+    | 'hidden_associations'
+    | 'region_mismatch'
+    | 'unknown_target';
+  message: string;
+  /** How to override, if anything can. */
+  override?: string;
+}
+
+export interface PlanSummary {
+  create: number;
+  replace: number;
+  update: number;
+  associate: number;
+  dissociate: number;
+  delete: number;
+  total: number;
+}
+
+export interface Plan {
+  format_version: '1.0';
+  created_at: string;
+  config_digest: string;
+  /** Per environment: fingerprint of every live object read, keyed by `policy:ID` / target key. */
+  fingerprints: Record<string, Record<string, string>>;
+  operations: Operation[];
+  notes: PlanNote[];
+  refusals: Refusal[];
+  summary: PlanSummary;
+}
