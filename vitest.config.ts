@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    reporters: ['default', 'json'],
+    outputFile: { json: './dist/test-results.json' },
   },
 });

@@ -142,6 +142,11 @@ export interface DesiredEnvironment {
   config: EnvironmentConfig;
   policies: DesiredPolicy[];
   associations: DesiredAssociation[];
+  /**
+   * Targets whose association entry says `allow_unfiltered: true` (possibly with `policies: []`):
+   * the plan may leave them with no ingress policy.
+   */
+  allowUnfiltered: Target[];
 }
 
 export interface DesiredState {

@@ -126,6 +126,11 @@ export interface Refusal {
   message: string;
   /** How to override, if anything can. */
   override?: string;
+  /**
+   * Blocking refusals stop the whole apply before any write. A non-blocking one (an ambiguous
+   * policy) only removes its own operations; the rest is applied and the run still exits 4.
+   */
+  blocking: boolean;
 }
 
 export interface PlanSummary {

@@ -1,0 +1,147 @@
+import { createInterface } from 'node:readline/promises';
+import { executePlan, type ExecutionReport, type ExecutionTarget, type OperationResult } from '../../execute/execute-plan.js';
+import { SafetyRefusal, UserInputError } from '../../model/errors.js';
+import { buildPlan } from '../../plan/build-plan.js';
+import { findStaleness, readPlanFile } from '../../plan/plan-file.js';
+import type { Plan } from '../../plan/types.js';
+import type { Logger } from '../../log.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { paint, type Io } from '../io.js';
+import { renderPlanText, summaryLine } from '../render/text.js';
+import { renderReport } from '../render/report.js';
+import { loggerFor, readLive, type Flags } from '../session.js';
+import { planFromFlags } from './plan.js';
+
+const DEFAULT_CONCURRENCY = 8;
+
+function parseConcurrency(flags: Flags): number {
+  const raw = flags['concurrency'] as string | undefined;
+  if (raw === undefined) return DEFAULT_CONCURRENCY;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new UserInputError(`--concurrency must be a whole number from 1 to 64 (got '${raw}')`);
+  }
+  return n;
+}
+
+async function confirm(io: Io, total: number): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`\nApply ${total} operation(s)? Only 'yes' will be accepted: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/** A live counter on a terminal, a log line every few seconds otherwise. */
+function progressReporter(io: Io, total: number): { onResult: (r: OperationResult, n: number) => void; stop: () => void } {
+  let finished = 0;
+  let failed = 0;
+  let lastLine = 0;
+  const line = (): string => `progress: ${finished}/${total} operations finished, ${failed} failed or skipped`;
+  const interval = io.isTty ? undefined : setInterval(() => io.stderr(`${line()}\n`), 5_000);
+  interval?.unref();
+  return {
+    onResult(r, n) {
+      finished = n;
+      if (r.status !== 'done') failed += 1;
+      if (io.isTty && Date.now() - lastLine > 100) {
+        lastLine = Date.now();
+        io.stderr(`\r${line()}`);
+      }
+    },
+    stop() {
+      if (interval) clearInterval(interval);
+      if (io.isTty) io.stderr(`\r${line()}\n`);
+    },
+  };
+}
+
+/**
+ * `ecfence apply [PLANFILE]`. Refusals stop everything before the first write (exit 4); a partial
+ * failure exits 5 with a report of every operation; afterwards live state is read again and
+ * planned again to report convergence.
+ */
+export async function runApply(flags: Flags, positionals: readonly string[], io: Io): Promise<ExitCode> {
+  if (positionals.length > 1) throw new UserInputError(`apply takes at most one plan file (got ${positionals.length})`);
+  const concurrency = parseConcurrency(flags);
+  const planFile = positionals[0];
+  const saved = planFile ? readPlanFile(planFile, io.cwd) : undefined;
+  if (!planFile && flags['auto-approve'] !== true && !io.stdinIsTty) {
+    throw new UserInputError('stdin is not a terminal: pass --auto-approve to apply without confirmation');
+  }
+  const logger = loggerFor(flags, io);
+  const { desired, session, result } = await planFromFlags(flags, io, logger);
+  let plan: Plan = result.plan;
+
+  if (saved) {
+    const problems = findStaleness(saved, plan);
+    if (problems.length > 0) {
+      for (const p of problems) io.stderr(`  - ${p}\n`);
+      throw new SafetyRefusal(
+        `plan file ${planFile} is stale: ${problems.length} difference(s) with live state and configuration; run ecfence plan again`,
+        'stale_plan',
+      );
+    }
+    plan = saved;
+  } else {
+    io.stdout(renderPlanText(plan, { color: io.color }));
+  }
+
+  const blocking = plan.refusals.filter((r) => r.blocking);
+  if (blocking.length > 0) {
+    throw new SafetyRefusal(
+      `${blocking.length} safety guard(s) refused this plan; nothing was changed (${blocking.map((r) => r.guard).join(', ')})`,
+      blocking[0]?.guard ?? 'guard',
+    );
+  }
+  if (plan.summary.total === 0) {
+    if (saved) io.stdout(`${summaryLine(plan)}\n`);
+    return plan.refusals.length > 0 ? EXIT.refused : EXIT.ok;
+  }
+  if (!saved && flags['auto-approve'] !== true && !(await confirm(io, plan.summary.total))) {
+    io.stderr('Apply cancelled; nothing was changed.\n');
+    return EXIT.ok;
+  }
+
+  const targets = new Map<string, ExecutionTarget>();
+  for (const [env, backend] of session.backends) {
+    const live = session.lives.get(env);
+    if (live) targets.set(env, { backend, live });
+  }
+  const progress = progressReporter(io, plan.summary.total);
+  let report: ExecutionReport;
+  try {
+    report = await executePlan(plan, targets, { concurrency, logger, onResult: progress.onResult });
+  } finally {
+    progress.stop();
+  }
+
+  const converged = await verifyConvergence(flags, desired, session.backends, logger);
+  const requests = [...session.backends.values()].reduce((n, b) => n + b.requestCount(), 0);
+  io.stdout(renderReport(plan, report, { color: io.color }));
+  io.stdout(
+    `${paint(io, converged.ok ? 'green' : 'red', converged.ok ? 'Converged: live state matches the configuration.' : `Not converged: ${converged.remaining} operation(s) still pending.`)} (${requests} API requests)\n`,
+  );
+
+  if (report.failed > 0 || report.skipped > 0) return report.done > 0 ? EXIT.partial : EXIT.error;
+  if (plan.refusals.length > 0) return EXIT.refused;
+  return converged.ok ? EXIT.ok : EXIT.error;
+}
+
+async function verifyConvergence(
+  flags: Flags,
+  desired: Parameters<typeof buildPlan>[0],
+  backends: Parameters<typeof readLive>[1],
+  logger: Logger,
+): Promise<{ ok: boolean; remaining: number }> {
+  try {
+    const session = await readLive(desired, backends);
+    const { plan } = buildPlan(desired, session.inputs, { force: true, noDelete: flags['no-delete'] === true });
+    return { ok: plan.summary.total === 0, remaining: plan.summary.total };
+  } catch (error) {
+    logger.warn({ reason: (error as Error).message }, 'could not re-read live state after apply');
+    return { ok: false, remaining: -1 };
+  }
+}

@@ -1,0 +1,62 @@
+import { buildPlan, type PlanResult } from '../../plan/build-plan.js';
+import { writePlanFile } from '../../plan/plan-file.js';
+import { UserInputError } from '../../model/errors.js';
+import { hasErrors } from '../../model/diagnostics.js';
+import type { DesiredState } from '../../model/types.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { Io } from '../io.js';
+import { renderPlan, PLAN_FORMATS, type PlanFormat } from '../render/index.js';
+import { createBackends, loadDesired, loggerFor, readLive, type Flags, type LiveSession } from '../session.js';
+import type { Logger } from '../../log.js';
+
+export interface PlannedRun {
+  desired: DesiredState;
+  session: LiveSession;
+  result: PlanResult;
+}
+
+/** Load, read live state and plan: shared by `plan` and `apply`. Throws UserInputError on bad input. */
+export async function planFromFlags(flags: Flags, io: Io, logger: Logger): Promise<PlannedRun> {
+  const desired = loadDesired(flags, io, true);
+  const backends = createBackends(desired, io, logger);
+  const session = await readLive(desired, backends);
+  for (const live of session.lives.values()) {
+    logger.info({ env: live.environment, requests: live.requests, policies: live.policies.length }, 'live state read');
+  }
+  const result = buildPlan(desired, session.inputs, {
+    force: flags['force'] === true,
+    noDelete: flags['no-delete'] === true,
+  });
+  if (hasErrors(result.diagnostics)) {
+    throw new UserInputError(
+      `${result.diagnostics.length} error(s) in configuration found against live state; nothing was changed`,
+      result.diagnostics,
+    );
+  }
+  return { desired, session, result };
+}
+
+export function parseFormat(flags: Flags): PlanFormat {
+  const format = (flags['format'] as string | undefined) ?? 'text';
+  if (!(PLAN_FORMATS as readonly string[]).includes(format)) {
+    throw new UserInputError(`--format must be one of ${PLAN_FORMATS.join(', ')} (got '${format}')`);
+  }
+  return format as PlanFormat;
+}
+
+/** `ecfence plan`: exit 4 on a refusal, 2 on changes with --detailed-exitcode, else 0. */
+export async function runPlan(flags: Flags, io: Io): Promise<ExitCode> {
+  const format = parseFormat(flags);
+  const logger = loggerFor(flags, io);
+  const { result } = await planFromFlags(flags, io, logger);
+  const { plan } = result;
+  io.stdout(renderPlan(plan, format, io));
+  const out = flags['out'] as string | undefined;
+  if (out) {
+    writePlanFile(out, plan, io.cwd);
+    io.stderr(`Saved the plan to ${out}. Apply exactly this plan with: ecfence apply ${out}\n`);
+  }
+  if (plan.refusals.length > 0) return EXIT.refused;
+  if (flags['detailed-exitcode'] === true && plan.summary.total > 0) return EXIT.changes;
+  return EXIT.ok;
+}

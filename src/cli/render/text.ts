@@ -1,0 +1,129 @@
+import { ruleDelta } from '../../diff/rules.js';
+import { targetLabel, type Rule } from '../../model/types.js';
+import type { FieldChange, Operation, Plan } from '../../plan/types.js';
+import { paint, type Colour } from '../io.js';
+
+/** How each action is marked, one line per operation. */
+export const MARKERS: Readonly<Record<Operation['action'], { mark: string; colour: Colour; verb: string }>> = {
+  create: { mark: '+', colour: 'green', verb: 'create' },
+  replace: { mark: '-/+', colour: 'magenta', verb: 'replace' },
+  update: { mark: '~', colour: 'yellow', verb: 'update' },
+  associate: { mark: '→', colour: 'cyan', verb: 'associate' },
+  dissociate: { mark: '-→', colour: 'yellow', verb: 'dissociate' },
+  delete: { mark: '-', colour: 'red', verb: 'delete' },
+};
+
+export function ruleLabel(rule: Rule): string {
+  const parts: string[] = [];
+  if (rule.source) parts.push(rule.source);
+  if (rule.azure_endpoint_name || rule.azure_endpoint_guid) {
+    parts.push(`${rule.azure_endpoint_name ?? '?'} (${rule.azure_endpoint_guid ?? '?'})`);
+  }
+  if (rule.remote_cluster_id || rule.remote_cluster_org_id) {
+    parts.push(`cluster ${rule.remote_cluster_id ?? '?'} of org ${rule.remote_cluster_org_id ?? '?'}`);
+  }
+  if (rule.egress_rule) {
+    const e = rule.egress_rule;
+    parts.push(`${e.protocol} to ${e.target}${e.ports && e.ports.length > 0 ? ` ports ${e.ports.join(',')}` : ''}`);
+  }
+  if (rule.description) parts.push(`"${rule.description}"`);
+  return parts.join(' ');
+}
+
+function show(value: unknown): string {
+  if (value === '' || value === undefined || value === null) return '(none)';
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** Field-level lines of an update or replacement. */
+export function changeLines(changes: readonly FieldChange[]): string[] {
+  const lines: string[] = [];
+  for (const c of changes) {
+    if (c.field === 'rules') {
+      const { added, removed } = ruleDelta(c.before as Rule[], c.after as Rule[]);
+      if (added.length === 0 && removed.length === 0) {
+        lines.push(`rules: reordered`);
+        continue;
+      }
+      lines.push(`rules: +${added.length} -${removed.length}`);
+      for (const r of added) lines.push(`  + ${ruleLabel(r)}`);
+      for (const r of removed) lines.push(`  - ${ruleLabel(r)}`);
+    } else {
+      lines.push(`${c.field}: ${show(c.before)} → ${show(c.after)}`);
+    }
+  }
+  return lines;
+}
+
+/** One-line description of an operation, without its marker. */
+export function describeOperation(op: Operation): string {
+  const p = `${op.policy.region}/${op.policy.name}`;
+  switch (op.action) {
+    case 'create':
+      return `${p} (${op.spec.type}, ${op.spec.rules.length} rule${op.spec.rules.length === 1 ? '' : 's'})`;
+    case 'replace':
+      return `${p} (${op.replaces.type} ${op.replaces.id} in ${op.replaces.region} → new ${op.spec.type} in ${op.spec.region})`;
+    case 'update':
+      return `${p} (${op.policy.type}, ${op.policy.id})`;
+    case 'associate':
+      return `${p} → ${targetLabel(op.target)}`;
+    case 'dissociate':
+      return `${p} (${op.policy.id}) from ${targetLabel(op.target)}`;
+    case 'delete':
+      return `${p} (${op.policy.type}, ${op.policy.id}, ${op.reason})`;
+  }
+}
+
+export function summaryLine(plan: Plan): string {
+  const s = plan.summary;
+  if (s.total === 0) return 'No changes. Live state matches the configuration.';
+  const parts = [
+    `${s.create} to create`,
+    `${s.replace} to replace`,
+    `${s.update} to update`,
+    `${s.associate} to associate`,
+    `${s.dissociate} to dissociate`,
+    `${s.delete} to delete`,
+  ];
+  return `Plan: ${parts.join(', ')}.`;
+}
+
+/** The plan as a reviewer reads it in a terminal or CI log. */
+export function renderPlanText(plan: Plan, options: { color: boolean }): string {
+  const io = { color: options.color };
+  const out: string[] = [];
+  const envs = [
+    ...new Set([
+      ...Object.keys(plan.fingerprints),
+      ...plan.operations.map((o) => o.environment),
+      ...plan.notes.map((n) => n.environment),
+    ]),
+  ];
+  for (const env of envs) {
+    const ops = plan.operations.filter((o) => o.environment === env);
+    const notes = plan.notes.filter((n) => n.environment === env);
+    out.push(paint(io, 'bold', `${env}: ${ops.length === 0 ? 'no changes' : `${ops.length} operation(s)`}`));
+    for (const op of ops) {
+      const m = MARKERS[op.action];
+      out.push(`  ${paint(io, m.colour, `${m.mark.padEnd(3)} ${m.verb.padEnd(10)}`)} ${describeOperation(op)}`);
+      if (op.action === 'update' || op.action === 'replace') {
+        for (const line of changeLines(op.changes)) out.push(`        ${line}`);
+      }
+    }
+    for (const kind of ['auto_attached', 'unmanaged', 'unmanaged_association', 'ambiguous', 'incomplete'] as const) {
+      const some = notes.filter((n) => n.kind === kind);
+      if (some.length === 0) continue;
+      for (const n of some) out.push(`  ${paint(io, 'gray', `· ${n.message}`)}`);
+    }
+    out.push('');
+  }
+  for (const r of plan.refusals) {
+    out.push(
+      paint(io, 'red', `refused [${r.guard}] ${r.environment}: ${r.message}`) +
+        (r.override ? `\n  to override: ${r.override}` : ''),
+    );
+  }
+  if (plan.refusals.length > 0) out.push('');
+  out.push(paint(io, 'bold', summaryLine(plan)));
+  return `${out.join('\n')}\n`;
+}

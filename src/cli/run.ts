@@ -1,0 +1,193 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.js';
+import { processIo, type Io } from './io.js';
+import { ApiError, InternalError, SafetyRefusal, UserInputError } from '../model/errors.js';
+import { formatDiagnostic } from '../model/diagnostics.js';
+
+/**
+ * Entry point. Parses flags, lazily imports the one command it runs (so `--version` stays fast),
+ * and turns every error family into its exit code in one place.
+ */
+
+const GLOBAL_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const COMMAND_OPTIONS = {
+  validate: {
+    env: { type: 'string', multiple: true },
+    format: { type: 'string' },
+    strict: { type: 'boolean' },
+  },
+  plan: {
+    env: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    format: { type: 'string' },
+    'detailed-exitcode': { type: 'boolean' },
+    force: { type: 'boolean' },
+    'no-delete': { type: 'boolean' },
+  },
+  apply: {
+    env: { type: 'string', multiple: true },
+    'auto-approve': { type: 'boolean' },
+    force: { type: 'boolean' },
+    'no-delete': { type: 'boolean' },
+    concurrency: { type: 'string' },
+  },
+  emulator: {
+    flavor: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    state: { type: 'string' },
+    seed: { type: 'string' },
+    latency: { type: 'string' },
+    'rate-429': { type: 'string' },
+    'retry-after': { type: 'string' },
+    'rate-5xx': { type: 'string' },
+    'rate-reset': { type: 'string' },
+    'rate-reset-after-commit': { type: 'string' },
+    'fault-seed': { type: 'string' },
+    'api-key': { type: 'string', multiple: true },
+  },
+} as const satisfies Record<string, ParseArgsConfig['options']>;
+
+export type CommandName = keyof typeof COMMAND_OPTIONS;
+
+const USAGE = `ecfence — Elastic Cloud network security as code
+
+Usage: ecfence <command> [options]
+
+Commands:
+  validate            check ecfence.yaml and policy files offline (schema + semantics)
+  plan                read live state and print the ordered plan; writes nothing
+  apply [PLANFILE]    apply the plan (or exactly a saved plan file), then verify convergence
+  emulator            run the local API emulator (ESS + Serverless, or ECE)
+
+Global options:
+  -c, --config FILE   config file (default ./ecfence.yaml)
+  --log-level LEVEL   fatal|error|warn|info|debug|trace (default warn); logs go to stderr
+  -h, --help          help for a command: ecfence <command> --help
+  --version           print the version
+
+Exit codes: 0 ok, 1 error, 2 changes (plan --detailed-exitcode), 3 invalid input,
+            4 refused by a safety guard, 5 apply partly failed.`;
+
+export const COMMAND_HELP: Record<CommandName, string> = {
+  validate: `Usage: ecfence validate [--env NAME]... [--format text|github|json] [--strict]
+
+Checks the config and every policy file offline and prints every problem at once as
+file:line:col: error|warning CODE message. Sends nothing to any API.
+  --env NAME        only this environment (repeatable)
+  --format FORMAT   text (default), github (Actions annotations) or json
+  --strict          warnings also fail (exit 3)`,
+  plan: `Usage: ecfence plan [--env NAME]... [--out FILE] [--format text|markdown|json] [--detailed-exitcode]
+
+Reads live state (a constant number of API calls per environment), diffs it against the YAML and
+prints the ordered plan. Writes nothing to any API.
+  --env NAME            only this environment (repeatable; default: all)
+  --out FILE            also write the plan as JSON (apply it later with: ecfence apply FILE)
+  --format FORMAT       text (default), markdown (PR comment) or json (the plan file)
+  --detailed-exitcode   exit 2 when there are changes, 0 when there are none
+  --force               evaluate the percentage guards as overridden
+  --no-delete           plan additive changes only (no delete, no dissociate)`,
+  apply: `Usage: ecfence apply [PLANFILE] [--env NAME]... [--auto-approve] [--force] [--no-delete] [--concurrency N]
+
+Without PLANFILE: plans, shows the plan, asks for confirmation (on a terminal) and applies it.
+With PLANFILE: applies exactly that saved plan, refusing it (exit 4) if the config or any live
+object it touches changed since it was made. Afterwards re-reads live state and reports whether
+it converged.
+  --auto-approve     do not ask (required when stdin is not a terminal)
+  --force            override the percentage guards (max_delete_percent, max_dissociate_percent)
+  --no-delete        additive only: skip deletes and dissociations
+  --concurrency N    operations in flight at once (default 8)`,
+  emulator: `Usage: ecfence emulator [--flavor cloud|ece] [--port N] [--state FILE] [--seed FILE] [fault options]
+
+Runs the local API emulator on loopback: --flavor cloud serves the Elastic Cloud Hosted
+deployments API and the Serverless API on one port; --flavor ece serves the ECE API.
+  --port N                      port (default 9243; 0 = any free port)
+  --state FILE                  keep state in FILE (written atomically after every change)
+  --seed FILE                   JSON or YAML with deployments, projects, rulesets, traffic_filters
+  --api-key KEY                 accept only this API key (repeatable; default: any non-empty key)
+  --latency MS                  added latency per request
+  --rate-429 P --retry-after S  answer a fraction P of requests with 429 and Retry-After: S
+  --rate-5xx P                  answer a fraction P with 503
+  --rate-reset P                drop a fraction P of connections before processing
+  --rate-reset-after-commit P   drop a fraction P of connections after the change was committed
+  --fault-seed N                seed of the fault generator (repeatable runs)`,
+};
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const first = argv[0];
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    io.stdout(`${USAGE}\n`);
+    return first === undefined ? EXIT.invalidInput : EXIT.ok;
+  }
+  if (first === '--version' || first === '-v' || first === 'version') {
+    io.stdout(`${readVersion()}\n`);
+    return EXIT.ok;
+  }
+  if (!(first in COMMAND_OPTIONS)) {
+    io.stderr(`error: unknown command '${first}'\n\n${USAGE}\n`);
+    return EXIT.invalidInput;
+  }
+  const command = first as CommandName;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv.slice(1),
+      options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] },
+      allowPositionals: command === 'apply',
+      strict: true,
+    });
+  } catch (error) {
+    io.stderr(`error: ${(error as Error).message}\n\n${COMMAND_HELP[command]}\n`);
+    return EXIT.invalidInput;
+  }
+  if (parsed.values.help) {
+    io.stdout(`${COMMAND_HELP[command]}\n`);
+    return EXIT.ok;
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  try {
+    switch (command) {
+      case 'validate':
+        return await (await import('./commands/validate.js')).runValidate(values, io);
+      case 'plan':
+        return await (await import('./commands/plan.js')).runPlan(values, io);
+      case 'apply':
+        return await (await import('./commands/apply.js')).runApply(values, parsed.positionals, io);
+      case 'emulator':
+        return await (await import('./commands/emulator.js')).runEmulator(values, io);
+    }
+  } catch (error) {
+    reportError(error, io);
+    return exitCodeFor(error);
+  }
+}
+
+function reportError(error: unknown, io: Io): void {
+  if (error instanceof UserInputError) {
+    for (const d of error.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+    io.stderr(`error: ${error.message}\n`);
+  } else if (error instanceof SafetyRefusal) {
+    io.stderr(`refused [${error.guard}]: ${error.message}\n`);
+  } else if (error instanceof ApiError) {
+    io.stderr(`error: ${error.message}\n`);
+  } else if (error instanceof InternalError || error instanceof Error) {
+    io.stderr(`internal error: ${error.stack ?? error.message}\nThis is a bug in ecfence; please report it.\n`);
+  } else {
+    io.stderr(`internal error: ${String(error)}\nThis is a bug in ecfence; please report it.\n`);
+  }
+}
+

@@ -1,0 +1,391 @@
+import type { Capabilities } from '../backends/types.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import {
+  isIngressType,
+  targetKey,
+  targetLabel,
+  type DesiredEnvironment,
+  type DesiredPolicy,
+  type DesiredState,
+  type LiveEnvironment,
+  type LivePolicy,
+  type PolicyType,
+  type Target,
+} from '../model/types.js';
+import { diffEnvironment, type EnvironmentDiff } from '../diff/diff-environment.js';
+import {
+  ACTIONS,
+  PHASE_OF,
+  type Operation,
+  type Plan,
+  type PlanNote,
+  type PlanSummary,
+  type PolicyRef,
+  type Refusal,
+} from './types.js';
+
+export interface PlanOptions {
+  /** Override the percentage guards (max_delete_percent, max_dissociate_percent) only. */
+  force?: boolean;
+  /** Additive only: no delete and no dissociate is planned (incident recovery). */
+  noDelete?: boolean;
+  /** Clock for `created_at` (tests pass a fixed one). */
+  now?: () => Date;
+}
+
+export interface EnvironmentInput {
+  desired: DesiredEnvironment;
+  live: LiveEnvironment;
+  capabilities: Capabilities;
+}
+
+export interface PlanResult {
+  plan: Plan;
+  /** Errors in the user's files found against live state: exit 3, nothing may be applied. */
+  diagnostics: Diagnostic[];
+}
+
+/** Guards checked only once an environment has this many managed policies (SPEC §1.1). */
+const PERCENT_GUARD_MIN_POLICIES = 10;
+
+const policyPath = (env: string, p: { region: string; name: string }): string => `${env}/${p.region}/${p.name}`;
+
+/**
+ * Changes → the ordered, guarded plan. Pure.
+ *
+ * Dependencies encode make-before-break: an association waits for the policy's create/replace and
+ * update; a dissociation waits for every association to the same target (so a failed attach never
+ * leaves a target with fewer policies than both its start and end); a delete waits for every
+ * dissociation of that policy.
+ */
+export function buildPlan(desired: DesiredState, inputs: readonly EnvironmentInput[], options: PlanOptions = {}): PlanResult {
+  const operations: Operation[] = [];
+  const notes: PlanNote[] = [];
+  const refusals: Refusal[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const fingerprints: Plan['fingerprints'] = {};
+
+  for (const input of inputs) {
+    const diff = diffEnvironment(input.desired, input.live, input.capabilities);
+    notes.push(...diff.notes);
+    refusals.push(...diff.refusals);
+    diagnostics.push(...diff.diagnostics);
+    const ops = operationsFor(diff, options);
+    operations.push(...ops);
+    refusals.push(...guardEnvironment(input, diff, ops, options));
+    if (!input.live.complete) {
+      notes.push({
+        environment: input.desired.config.name,
+        kind: 'incomplete',
+        message: `live listing incomplete (${input.live.incompleteReason ?? 'next_page set'}): deletes and dissociations refused`,
+      });
+    }
+    const fp: Record<string, string> = {};
+    for (const p of input.live.policies) fp[`policy:${p.id}`] = p.fingerprint;
+    for (const t of input.live.targets) fp[targetKey(t.target)] = t.fingerprint;
+    fingerprints[input.desired.config.name] = fp;
+  }
+
+  operations.sort(compareOperations);
+  // Notes follow the API's listing order as generated; sort them so that the same live state read
+  // in another order gives the same plan file.
+  notes.sort(compareNotes);
+  return {
+    plan: {
+      format_version: '1.0',
+      created_at: (options.now ?? (() => new Date()))().toISOString(),
+      config_digest: desired.configDigest,
+      fingerprints,
+      operations,
+      notes,
+      refusals,
+      summary: summarise(operations),
+    },
+    diagnostics,
+  };
+}
+
+function operationsFor(diff: EnvironmentDiff, options: PlanOptions): Operation[] {
+  const env = diff.environment;
+  const ops: Operation[] = [];
+  const associateByTarget = new Map<string, string[]>();
+  const creatorOf = new Map<string, string>();
+  const oldHalfOf = new Map<DesiredPolicy, LivePolicy>();
+  for (const r of diff.removals) if (r.replacedBy && !oldHalfOf.has(r.replacedBy)) oldHalfOf.set(r.replacedBy, r.live);
+
+  for (const c of diff.changes) {
+    const d = c.desired;
+    const path = policyPath(env, d);
+    const ref: PolicyRef = { region: d.region, name: d.name, type: d.type };
+    const spec = {
+      region: d.region,
+      name: d.name,
+      type: d.type,
+      description: d.description,
+      include_by_default: d.include_by_default,
+      rules: d.rules,
+    };
+    const before: string[] = [];
+    if (c.action === 'create') {
+      const id = `create:${path}`;
+      ops.push({ id, action: 'create', environment: env, policy: ref, spec, depends_on: [] });
+      before.push(id);
+      creatorOf.set(path, id);
+    } else if (c.action === 'replace') {
+      const old = c.live ?? oldHalfOf.get(d);
+      if (!old) continue;
+      const id = `replace:${path}#${d.type}`;
+      ops.push({
+        id,
+        action: 'replace',
+        environment: env,
+        policy: ref,
+        spec,
+        replaces: { region: old.region, name: old.name, type: old.type, id: old.id },
+        changes: c.changes,
+        depends_on: [],
+      });
+      before.push(id);
+      creatorOf.set(path, id);
+    } else if (c.action === 'update' && c.live) {
+      const id = `update:${path}`;
+      ops.push({
+        id,
+        action: 'update',
+        environment: env,
+        policy: { ...ref, id: c.live.id },
+        spec,
+        changes: c.changes,
+        depends_on: [],
+      });
+      before.push(id);
+    }
+    const liveId = c.action === 'replace' ? undefined : c.live?.id;
+    for (const t of c.associate) {
+      const id = `associate:${path}→${targetKey(t)}`;
+      const creator = creatorOf.get(path);
+      ops.push({
+        id,
+        action: 'associate',
+        environment: env,
+        policy: liveId ? { ...ref, id: liveId } : ref,
+        target: t,
+        depends_on: [...before],
+        ...(liveId ? {} : { policy_from: creator }),
+      });
+      const list = associateByTarget.get(targetKey(t)) ?? [];
+      list.push(id);
+      associateByTarget.set(targetKey(t), list);
+    }
+    if (!options.noDelete && c.live && c.action !== 'replace') {
+      for (const t of c.dissociate) {
+        ops.push({
+          id: `dissociate:${path}@${c.live.id}→${targetKey(t)}`,
+          action: 'dissociate',
+          environment: env,
+          policy: { ...ref, id: c.live.id },
+          target: t,
+          depends_on: [],
+        });
+      }
+    }
+  }
+
+  if (!options.noDelete) {
+    for (const r of diff.removals) {
+      const l = r.live;
+      const ref = { region: l.region, name: l.name, type: l.type, id: l.id };
+      const path = `${policyPath(env, l)}@${l.id}`;
+      const detach: string[] = [];
+      // The old half of a replacement goes only once its successor exists: a failed create must
+      // not leave the user with neither policy.
+      const successor = r.replacedBy ? creatorOf.get(policyPath(env, r.replacedBy)) : undefined;
+      if (successor) detach.push(successor);
+      for (const t of r.dissociate) {
+        const id = `dissociate:${path}→${targetKey(t)}`;
+        detach.push(id);
+        ops.push({ id, action: 'dissociate', environment: env, policy: { ...ref }, target: t, depends_on: [] });
+      }
+      ops.push({
+        id: `delete:${path}`,
+        action: 'delete',
+        environment: env,
+        policy: ref,
+        reason: r.reason,
+        depends_on: detach,
+      });
+    }
+  }
+
+  // Make before break: every dissociation waits for all attachments to the same target.
+  for (const op of ops) {
+    if (op.action !== 'dissociate') continue;
+    op.depends_on.push(...(associateByTarget.get(targetKey(op.target)) ?? []));
+  }
+  for (const op of ops) op.depends_on.sort();
+  return ops;
+}
+
+/** Safety guards of one environment (SPEC §2, §1.1): each refusal names the numbers and the override. */
+function guardEnvironment(
+  input: EnvironmentInput,
+  diff: EnvironmentDiff,
+  ops: readonly Operation[],
+  options: PlanOptions,
+): Refusal[] {
+  const env = input.desired.config.name;
+  const refusals: Refusal[] = [];
+  const deletes = ops.filter((o) => o.action === 'delete');
+  const dissociates = ops.filter((o) => o.action === 'dissociate');
+
+  // With noDelete nothing is deleted or detached, so the guards about deleting do not apply.
+  for (const r of options.noDelete ? [] : diff.removals) {
+    if (r.reason === 'replaced' && input.desired.config.protect.includes(r.live.name)) {
+      refusals.push({
+        environment: env,
+        guard: 'protected_policy',
+        message: `policy '${r.live.name}' (${r.live.id}) is protected, but replacing it would delete it`,
+        blocking: true,
+        override: `remove '${r.live.name}' from environments.${env}.protect to allow the replacement`,
+      });
+    }
+    if (r.live.hiddenAssociations > 0) {
+      refusals.push({
+        environment: env,
+        guard: 'hidden_associations',
+        message: `policy '${r.live.name}' (${r.live.id}) has ${r.live.hiddenAssociations} association(s) this API key cannot see, so it cannot be deleted`,
+        blocking: true,
+        override: 'remove those associations with a key that can see them, then plan again',
+      });
+    }
+  }
+
+  if (!input.live.complete && (deletes.length > 0 || dissociates.length > 0)) {
+    refusals.push({
+      environment: env,
+      guard: 'incomplete_listing',
+      message: `the live listing is incomplete (${input.live.incompleteReason ?? 'next_page set'}); refusing ${deletes.length} delete(s) and ${dissociates.length} dissociation(s)`,
+      blocking: true,
+      override: 'run with --no-delete to apply only additive changes',
+    });
+  }
+
+  const safety = input.desired.config.safety;
+  // Live managed policies: the declared ones found live, old halves of replacements, and (with
+  // prune) the undeclared ones. A policy being replaced in place is both; count it once.
+  const managedLive = new Map<string, LivePolicy>();
+  for (const c of diff.changes) if (c.live) managedLive.set(c.live.id, c.live);
+  for (const r of diff.removals) managedLive.set(r.live.id, r.live);
+  const managed = managedLive.size;
+  if (!options.force && managed >= PERCENT_GUARD_MIN_POLICIES) {
+    // Replacements are not losses: only pruned policies and their associations count.
+    const pruned = deletes.filter((o) => o.action === 'delete' && o.reason === 'pruned').length;
+    const pct = (100 * pruned) / managed;
+    if (pct > safety.max_delete_percent) {
+      refusals.push({
+        environment: env,
+        guard: 'max_delete_percent',
+        message: `plan deletes ${pruned} of ${managed} managed policies (${pct.toFixed(0)}%), above max_delete_percent ${safety.max_delete_percent}%`,
+        blocking: true,
+        override: 'apply with --force, or raise safety.max_delete_percent',
+      });
+    }
+    const replacedIds = new Set(diff.removals.filter((r) => r.reason === 'replaced').map((r) => r.live.id));
+    const counted = dissociates.filter((o) => !replacedIds.has(o.policy.id ?? '')).length;
+    let base = 0;
+    for (const p of managedLive.values()) if (!replacedIds.has(p.id)) base += p.associations.length;
+    if (base > 0) {
+      const dpct = (100 * counted) / base;
+      if (dpct > safety.max_dissociate_percent) {
+        refusals.push({
+          environment: env,
+          guard: 'max_dissociate_percent',
+          message: `plan removes ${counted} of ${base} associations of managed policies (${dpct.toFixed(0)}%), above max_dissociate_percent ${safety.max_dissociate_percent}%`,
+          blocking: true,
+          override: 'apply with --force, or raise safety.max_dissociate_percent',
+        });
+      }
+    }
+  }
+
+  refusals.push(...unfilteredTargets(input, ops));
+  return refusals;
+}
+
+/**
+ * A target that has at least one ingress policy before the plan must have one after it, unless
+ * its association entry says `allow_unfiltered: true` (no ingress policy = open to the internet).
+ */
+function unfilteredTargets(input: EnvironmentInput, ops: readonly Operation[]): Refusal[] {
+  const env = input.desired.config.name;
+  const typeById = new Map<string, PolicyType>(input.live.policies.map((p) => [p.id, p.type]));
+  const attached = new Map<string, Map<string, boolean>>();
+  const ensure = (t: Target): Map<string, boolean> => {
+    const k = targetKey(t);
+    let m = attached.get(k);
+    if (!m) attached.set(k, (m = new Map()));
+    return m;
+  };
+  for (const t of input.live.targets) {
+    // Ids the target reports that this read cannot type (out of scope) still filter: count them.
+    for (const id of t.policyIds ?? []) ensure(t.target).set(id, isIngressType(typeById.get(id) ?? 'ip'));
+  }
+  for (const p of input.live.policies) for (const t of p.associations) ensure(t).set(p.id, isIngressType(p.type));
+  const before = new Map([...attached].map(([k, m]) => [k, [...m.values()].some(Boolean)]));
+
+  for (const op of ops) {
+    if (op.action === 'associate') {
+      ensure(op.target).set(op.policy.id ?? `new:${op.id}`, isIngressType(op.policy.type));
+    } else if (op.action === 'dissociate') {
+      ensure(op.target).delete(op.policy.id);
+    }
+  }
+  const allowed = new Set(input.desired.allowUnfiltered.map(targetKey));
+  for (const a of input.desired.associations) if (a.allow_unfiltered) allowed.add(targetKey(a.target));
+
+  const liveTargets = new Map(input.live.targets.map((t) => [targetKey(t.target), t.target]));
+  const refusals: Refusal[] = [];
+  for (const [k, m] of attached) {
+    if (!before.get(k) || [...m.values()].some(Boolean) || allowed.has(k)) continue;
+    const target = liveTargets.get(k);
+    const label = target ? targetLabel(target) : k;
+    refusals.push({
+      environment: env,
+      guard: 'unfiltered_target',
+      message: `${label} would be left with no ingress policy, open to the whole internet`,
+      blocking: true,
+      override: `declare an ingress policy for it, or set allow_unfiltered: true on its association entry`,
+    });
+  }
+  return refusals;
+}
+
+/** Code-unit order, not `localeCompare`: the plan must not depend on the machine's locale. */
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Phase (make before break), then environment, region, policy name, and the unique op id. */
+function compareOperations(a: Operation, b: Operation): number {
+  return (
+    PHASE_OF[a.action] - PHASE_OF[b.action] ||
+    compareText(a.environment, b.environment) ||
+    compareText(a.policy.region, b.policy.region) ||
+    compareText(a.policy.name, b.policy.name) ||
+    compareText(a.id, b.id)
+  );
+}
+
+function compareNotes(a: PlanNote, b: PlanNote): number {
+  return (
+    compareText(a.environment, b.environment) ||
+    compareText(a.kind, b.kind) ||
+    compareText(a.policy?.region ?? '', b.policy?.region ?? '') ||
+    compareText(a.policy?.name ?? '', b.policy?.name ?? '') ||
+    compareText(a.message, b.message)
+  );
+}
+
+export function summarise(operations: readonly Operation[]): PlanSummary {
+  const summary = Object.fromEntries(ACTIONS.map((a) => [a, 0])) as Record<(typeof ACTIONS)[number], number>;
+  for (const op of operations) summary[op.action] += 1;
+  return { ...summary, total: operations.length };
+}

@@ -1,0 +1,187 @@
+/**
+ * End-to-end: the built binary, run the way a user runs it, against the emulator over HTTP.
+ * Asserts stdout, stderr and exit codes (SPEC §4).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { makeProject, repoRoot, runCli, writeProjectFiles } from '../support/cli.js';
+
+const KEY = 'essu_CANARY_cli_e2e_key_0123456789';
+const DEP_A = 'a0000000000000000000000000000001';
+const DEP_B = 'b0000000000000000000000000000002';
+const REGION = 'azure-japaneast';
+
+const config = (url: string): string => `environments:\n  prod:\n    api: ess\n    endpoint: ${url}\n`;
+const policies = (extra = ''): string => `
+environment: prod
+policies:
+  - name: office-ingress
+    region: ${REGION}
+    type: ip
+    description: Office networks
+    rules:
+      - source: 192.168.131.0
+        description: Office
+      - source: 10.20.0.0/16
+${extra}
+associations:
+  - deployment: ${DEP_A}
+    policies: [office-ingress]
+  - deployment: ${DEP_B}
+    policies: [office-ingress]
+`;
+
+describe('ecfence CLI (built binary)', () => {
+  let emulator: Emulator;
+  let dir: string;
+  const env = { EC_API_KEY: KEY };
+
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      flavor: 'cloud',
+      port: 0,
+      seed: {
+        deployments: [
+          { id: DEP_A, name: 'prod-a', region: REGION },
+          { id: DEP_B, name: 'prod-b', region: REGION },
+        ],
+      },
+    });
+  });
+  afterAll(async () => {
+    await emulator.close();
+  });
+  beforeEach(() => {
+    emulator.setFaults({});
+    emulator.resetRequests();
+  });
+
+  it('prints its version and usage', async () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const version = await runCli(['--version'], { cwd: repoRoot });
+    expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    const none = await runCli([], { cwd: repoRoot });
+    expect(none.code).toBe(3);
+    expect(none.stdout).toContain('Usage: ecfence <command>');
+    const help = await runCli(['plan', '--help'], { cwd: repoRoot });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--detailed-exitcode');
+  });
+
+  it('rejects unknown commands and flags with exit 3', async () => {
+    expect((await runCli(['frobnicate'], { cwd: repoRoot })).code).toBe(3);
+    const bad = await runCli(['plan', '--no-such-flag'], { cwd: repoRoot });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain("Unknown option '--no-such-flag'");
+  });
+
+  it('validates the shipped example with no errors', async () => {
+    const r = await runCli(['validate'], { cwd: join(repoRoot, 'policies.example') });
+    expect(r.stderr).toMatch(/^valid: /m);
+    expect(r.code).toBe(0);
+  });
+
+  it('reports a bad policy file with file:line:col and exit 3, sending nothing', async () => {
+    dir = makeProject({
+      'ecfence.yaml': config(emulator.url),
+      'policies/main.yaml': policies().replace('10.20.0.0/16', '300.1.1.1'),
+    });
+    const r = await runCli(['plan'], { cwd: dir, env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/policies\/main\.yaml:11:\d+: error E_INVALID_SOURCE /);
+    expect(r.stderr).not.toContain('    at ');
+    expect(emulator.requests()).toEqual([]);
+  });
+
+  it('refuses to apply without --auto-approve when stdin is not a terminal', async () => {
+    dir = makeProject({ 'ecfence.yaml': config(emulator.url), 'policies/main.yaml': policies() });
+    const r = await runCli(['apply'], { cwd: dir, env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('--auto-approve');
+    expect(emulator.requests()).toEqual([]);
+  });
+
+  it('plans, applies, converges, and then plans no changes', async () => {
+    dir = makeProject({ 'ecfence.yaml': config(emulator.url), 'policies/main.yaml': policies() });
+    const plan = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain(`+   create     ${REGION}/office-ingress (ip, 2 rules)`);
+    expect(plan.stdout).toContain(`→   associate  ${REGION}/office-ingress → deployment ${DEP_A}`);
+    expect(plan.stdout).toContain('Plan: 1 to create, 0 to replace, 0 to update, 2 to associate');
+    expect(emulator.requests().every((r) => r.method === 'GET')).toBe(true);
+    expect(emulator.requests()).toHaveLength(2);
+
+    const apply = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(apply.stdout).toContain('Converged');
+    expect(apply.code).toBe(0);
+
+    const again = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('No changes');
+  });
+
+  it('shows field changes for an update', async () => {
+    writeProjectFiles(dir, {
+      'policies/main.yaml': policies().replace('Office networks', 'Office and VPN').replace('10.20.0.0/16', '10.30.0.0/16'),
+    });
+    const r = await runCli(['plan'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('description: "Office networks" → "Office and VPN"');
+    expect(r.stdout).toContain('+ 10.30.0.0/16');
+    expect(r.stdout).toContain('- 10.20.0.0/16');
+  });
+
+  it('refuses (exit 4) a plan that would leave a filtered deployment open to the internet', async () => {
+    writeProjectFiles(dir, {
+      'policies/main.yaml': policies().replace(`  - deployment: ${DEP_B}\n    policies: [office-ingress]\n`, ''),
+    });
+    const r = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(r.code).toBe(4);
+    expect(r.stdout).toContain(`refused [unfiltered_target] prod: deployment ${DEP_B}`);
+    expect(r.stdout).toContain('allow_unfiltered');
+    expect(emulator.requests().filter((q) => q.method !== 'GET')).toEqual([]);
+  });
+
+  it('applies a saved plan once, and refuses it when stale', async () => {
+    writeProjectFiles(dir, { 'policies/main.yaml': policies().replace('Office networks', 'Saved plan') });
+    const saved = await runCli(['plan', '--out', 'plan.json'], { cwd: dir, env });
+    expect(saved.code).toBe(0);
+    const file = readFileSync(join(dir, 'plan.json'), 'utf8');
+    expect(JSON.parse(file)).toMatchObject({ format_version: '1.0', summary: { update: 1 } });
+    expect(file).not.toContain(KEY);
+
+    const first = await runCli(['apply', 'plan.json'], { cwd: dir, env });
+    expect(first.code).toBe(0);
+    const second = await runCli(['apply', 'plan.json'], { cwd: dir, env });
+    expect(second.code).toBe(4);
+    expect(second.stderr).toContain('stale');
+  });
+
+  it('exits 5 with a report when some operations fail', async () => {
+    writeProjectFiles(dir, {
+      'policies/main.yaml': policies(`  - name: extra\n    region: ${REGION}\n    type: ip\n    rules:\n      - source: 10.9.0.0/16\n`).replace(
+        `policies: [office-ingress]\n  - deployment: ${DEP_B}`,
+        `policies: [office-ingress, extra]\n  - deployment: ${DEP_B}`,
+      ),
+    });
+    emulator.setFaults({ script: [{ method: 'POST', pathPattern: '/associations', fault: '500', times: 1000 }] });
+    const r = await runCli(['apply', '--auto-approve'], { cwd: dir, env: { ...env, ECFENCE_RETRY_MAX_MS: '50' } });
+    expect(r.code).toBe(5);
+    expect(r.stdout).toMatch(/done\s+prod create/);
+    expect(r.stdout).toMatch(/failed\s+prod associate/);
+    expect(r.stdout).toContain('Not converged');
+    emulator.setFaults({});
+    const rerun = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(rerun.code).toBe(0);
+  });
+
+  it('never prints the API key, even at debug level or on API errors', async () => {
+    emulator.setFaults({ script: [{ method: 'GET', fault: '503', times: 2 }] });
+    const r = await runCli(['plan', '--log-level', 'debug'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+    expect(r.stdout + r.stderr).not.toContain(KEY.slice(5, 20));
+  });
+});
