@@ -1,0 +1,135 @@
+import { randomInt } from 'node:crypto';
+import type { FaultConfig, FaultKind, ScriptedFault } from './types.js';
+
+/** What to do to one API request. */
+export interface FaultDecision {
+  latencyMs: number;
+  fault?: FaultKind;
+  retryAfterSeconds: number;
+}
+
+/** mulberry32: tiny, fast, and good enough to make fault sequences reproducible from a seed. */
+export function createPrng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FAULT_KINDS: readonly FaultKind[] = ['429', '500', '503', 'reset', 'reset_after_commit'];
+
+function checkRate(name: string, v: unknown): void {
+  if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) {
+    throw new TypeError(`fault config ${name} must be a number between 0 and 1`);
+  }
+}
+
+/** Throws a TypeError describing the first invalid field of a fault config. */
+export function validateFaultConfig(config: FaultConfig): void {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new TypeError('fault config must be an object');
+  }
+  for (const key of ['rate429', 'rate5xx', 'rateReset', 'rateResetAfterCommit'] as const)
+    checkRate(key, config[key]);
+  for (const key of ['latencyMs', 'retryAfterSeconds', 'seed'] as const) {
+    const v = config[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw new TypeError(`fault config ${key} must be a non-negative number`);
+    }
+  }
+  if (
+    config.methods !== undefined &&
+    (!Array.isArray(config.methods) || config.methods.some((m) => typeof m !== 'string'))
+  ) {
+    throw new TypeError('fault config methods must be a list of HTTP methods');
+  }
+  if (config.script !== undefined) {
+    if (!Array.isArray(config.script)) throw new TypeError('fault config script must be a list');
+    config.script.forEach((s, i) => {
+      if (typeof s !== 'object' || s === null || !FAULT_KINDS.includes(s.fault)) {
+        throw new TypeError(`fault config script[${i}].fault must be one of ${FAULT_KINDS.join(', ')}`);
+      }
+      if (s.times !== undefined && (!Number.isInteger(s.times) || s.times < 0)) {
+        throw new TypeError(`fault config script[${i}].times must be a non-negative integer`);
+      }
+      if (s.pathPattern !== undefined) new RegExp(s.pathPattern);
+    });
+  }
+}
+
+interface ScriptSlot {
+  entry: ScriptedFault;
+  pattern?: RegExp;
+  remaining: number;
+}
+
+/**
+ * Decides, per API request, the latency and the fault to inject. Script entries are consumed in
+ * order (the first entry with matching method and path and uses left wins); otherwise one PRNG
+ * draw picks at most one random fault, the rates stacked in a fixed order.
+ */
+export class FaultInjector {
+  private config: FaultConfig = {};
+  private random: () => number = Math.random;
+  private script: ScriptSlot[] = [];
+
+  constructor(config: FaultConfig = {}) {
+    this.set(config);
+  }
+
+  set(config: FaultConfig): void {
+    validateFaultConfig(config);
+    this.config = structuredClone(config);
+    this.random = createPrng(config.seed ?? randomInt(2 ** 31));
+    this.script = (config.script ?? []).map((entry) => {
+      const slot: ScriptSlot = { entry, remaining: entry.times ?? 1 };
+      if (entry.pathPattern !== undefined) slot.pattern = new RegExp(entry.pathPattern);
+      return slot;
+    });
+  }
+
+  get(): FaultConfig {
+    const config = structuredClone(this.config);
+    if (config.script) {
+      // Report what is left of the script, so a test can assert it was consumed.
+      config.script = this.script
+        .filter((s) => s.remaining > 0)
+        .map((s) => ({ ...s.entry, times: s.remaining }));
+    }
+    return config;
+  }
+
+  decide(method: string, path: string): FaultDecision {
+    const decision: FaultDecision = {
+      latencyMs: this.config.latencyMs ?? 0,
+      retryAfterSeconds: this.config.retryAfterSeconds ?? 1,
+    };
+    const upper = method.toUpperCase();
+    const slot = this.script.find(
+      (s) =>
+        s.remaining > 0 &&
+        (s.entry.method === undefined || s.entry.method.toUpperCase() === upper) &&
+        (s.pattern === undefined || s.pattern.test(path)),
+    );
+    if (slot) {
+      slot.remaining -= 1;
+      decision.fault = slot.entry.fault;
+      return decision;
+    }
+    const methods = this.config.methods?.map((m) => m.toUpperCase());
+    if (methods !== undefined && !methods.includes(upper)) return decision;
+    const { rateReset = 0, rate429 = 0, rate5xx = 0, rateResetAfterCommit = 0 } = this.config;
+    if (rateReset + rate429 + rate5xx + rateResetAfterCommit <= 0) return decision;
+    const r = this.random();
+    let edge = rateReset;
+    if (r < edge) decision.fault = 'reset';
+    else if (r < (edge += rate429)) decision.fault = '429';
+    else if (r < (edge += rate5xx)) decision.fault = '503';
+    else if (r < (edge += rateResetAfterCommit)) decision.fault = 'reset_after_commit';
+    return decision;
+  }
+}

@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { EmulatorApiError, EmulatorSetupError } from './errors.js';
+import { newHexId, newUniqueId } from './ids.js';
+import { addDeployment, addProject, createFilter } from './state.js';
+import type { EmulatorFlavor, EmulatorState, RegionMetadata, SeedData, StoredRuleset } from './types.js';
+import { isObject, validateRulesetRequest } from './validate.js';
+
+/** Reads a seed file (JSON or YAML; YAML is a superset of JSON) or passes an object through. */
+export function loadSeedData(seed: SeedData | string): SeedData {
+  if (typeof seed !== 'string') return seed;
+  let text: string;
+  try {
+    text = readFileSync(seed, 'utf8');
+  } catch (err) {
+    throw new EmulatorSetupError(`cannot read emulator seed ${seed}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new EmulatorSetupError(
+      `emulator seed ${seed} is not valid JSON or YAML: ${(err as Error).message}`,
+    );
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isObject(parsed))
+    throw new EmulatorSetupError(`emulator seed ${seed} must be a mapping at the top level`);
+  return parsed as SeedData;
+}
+
+const SEED_KEYS = ['deployments', 'projects', 'rulesets', 'traffic_filters', 'metadata', 'force_next_page'];
+
+function fail(at: string, message: string): never {
+  throw new EmulatorSetupError(`invalid emulator seed at ${at}: ${message}`);
+}
+
+function listOf(seed: Record<string, unknown>, key: string): Record<string, unknown>[] {
+  const v = seed[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail(key, 'must be a list');
+  return v.map((item, i) => {
+    if (!isObject(item)) fail(`${key}[${i}]`, 'must be a mapping');
+    return item;
+  });
+}
+
+function wrap<T>(at: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof EmulatorApiError) fail(at, err.message);
+    throw err;
+  }
+}
+
+/**
+ * Adds the seed's objects to `state` (normally empty), validating them with the same rules the API
+ * applies to requests. Throws `EmulatorSetupError` naming the first bad entry.
+ */
+export function applySeed(state: EmulatorState, flavor: EmulatorFlavor, input: SeedData): void {
+  const seed = input as unknown as Record<string, unknown>;
+  if (!isObject(seed)) fail('top level', 'must be a mapping');
+  for (const key of Object.keys(seed)) {
+    if (!SEED_KEYS.includes(key)) fail(key, `unknown key; expected one of ${SEED_KEYS.join(', ')}`);
+  }
+
+  // Seeded objects existed before the emulator started, so nothing auto-attaches to them.
+  listOf(seed, 'deployments').forEach((d, i) =>
+    wrap(`deployments[${i}]`, () =>
+      addDeployment(state, d as { name: string; region: string; id?: string }, { autoAttach: false }),
+    ),
+  );
+
+  listOf(seed, 'rulesets').forEach((r, i) => {
+    const at = `rulesets[${i}]`;
+    const req = wrap(at, () =>
+      validateRulesetRequest(flavor, { ...r, include_by_default: r['include_by_default'] ?? false }),
+    );
+    const taken = new Set([...state.rulesets.map((x) => x.id), ...state.deployments.map((x) => x.id)]);
+    const id = r['id'];
+    if (id !== undefined && (typeof id !== 'string' || id === ''))
+      fail(`${at}.id`, 'must be a non-empty string');
+    if (typeof id === 'string' && taken.has(id)) fail(`${at}.id`, `duplicate id ${id}`);
+    const hidden = r['hidden_associations'] ?? 0;
+    if (typeof hidden !== 'number' || !Number.isInteger(hidden) || hidden < 0) {
+      fail(`${at}.hidden_associations`, 'must be a non-negative integer');
+    }
+    const associations = r['associations'] ?? [];
+    if (!Array.isArray(associations)) fail(`${at}.associations`, 'must be a list of deployment ids');
+    const assoc: string[] = [];
+    for (const dep of associations) {
+      const d = state.deployments.find((x) => x.id === dep);
+      if (!d) fail(`${at}.associations`, `unknown deployment ${String(dep)}`);
+      if (d.region !== req.region) {
+        fail(
+          `${at}.associations`,
+          `deployment ${d.id} is in region ${d.region}, the ruleset in ${req.region}`,
+        );
+      }
+      if (!assoc.includes(d.id)) assoc.push(d.id);
+    }
+    const ruleset: StoredRuleset = {
+      id: typeof id === 'string' ? id : newUniqueId(taken),
+      name: req.name,
+      type: req.type,
+      include_by_default: req.include_by_default,
+      region: req.region,
+      rules: req.rules.map((rule) => ({ id: newHexId(), ...rule })),
+      associations: assoc,
+      hidden_associations: hidden,
+    };
+    if (req.description !== undefined) ruleset.description = req.description;
+    state.rulesets.push(ruleset);
+  });
+
+  listOf(seed, 'traffic_filters').forEach((f, i) => {
+    const at = `traffic_filters[${i}]`;
+    const id = f['id'];
+    if (id !== undefined && (typeof id !== 'string' || id.length !== 32))
+      fail(`${at}.id`, 'must be exactly 32 characters');
+    if (typeof id === 'string' && state.traffic_filters.some((x) => x.id === id))
+      fail(`${at}.id`, `duplicate id ${id}`);
+    const { id: _id, ...body } = f;
+    wrap(at, () => createFilter(state, body, typeof id === 'string' ? id : undefined));
+  });
+
+  listOf(seed, 'projects').forEach((p, i) =>
+    wrap(`projects[${i}]`, () =>
+      addProject(
+        state,
+        p as { type: string; name: string; region_id: string; id?: string; traffic_filters?: string[] },
+        { autoAttach: false },
+      ),
+    ),
+  );
+
+  if (seed['metadata'] !== undefined) {
+    const metadata = listOf(seed, 'metadata');
+    metadata.forEach((m, i) => {
+      for (const key of ['region', 'vpc_service_name', 'private_hosted_zone_domain_name'] as const) {
+        if (typeof m[key] !== 'string') fail(`metadata[${i}].${key}`, 'must be a string');
+      }
+      const zones = m['availability_zones'];
+      if (
+        !Array.isArray(zones) ||
+        !zones.every((z) => isObject(z) && typeof z['name'] === 'string' && typeof z['id'] === 'string')
+      ) {
+        fail(`metadata[${i}].availability_zones`, 'must be a list of {name, id}');
+      }
+    });
+    state.metadata = metadata as unknown as RegionMetadata[];
+  }
+
+  const force = seed['force_next_page'];
+  if (force !== undefined) {
+    if (force !== true && force !== false && force !== 'traffic_filters' && force !== 'projects') {
+      fail('force_next_page', 'must be true, false, "traffic_filters" or "projects"');
+    }
+    state.force_next_page = force;
+  }
+}
