@@ -1,0 +1,50 @@
+import type { Logger } from '../log.js';
+import { ApiError } from '../model/errors.js';
+import type { PolicySpec } from '../model/types.js';
+
+/**
+ * Creates a policy without ever creating two (API.md gotcha 28). A create POST is not idempotent,
+ * so when its outcome is unknown (connection dropped after sending, 5xx) the policy list is read
+ * again: exactly one policy matching the spec (and not in `exclude`) means the create committed;
+ * none means it did not and the POST is repeated; more than one is ambiguous and stops.
+ */
+export async function createOnce(options: {
+  spec: PolicySpec;
+  /** Sends the create; returns the new id. */
+  post: () => Promise<string>;
+  /** Ids of live policies matching the spec exactly, `exclude`d ids already removed. */
+  findMatching: () => Promise<string[]>;
+  maxAttempts: number;
+  /** Pause before re-reading, so a just-committed create has time to be listed. */
+  pause: (attempt: number) => Promise<void>;
+  logger: Logger;
+}): Promise<{ id: string }> {
+  const { spec, logger } = options;
+  let last: ApiError | undefined;
+  for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+    try {
+      return { id: await options.post() };
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.details.outcomeUnknown !== true) throw err;
+      last = err;
+    }
+    logger.warn(
+      { region: spec.region, name: spec.name, attempt },
+      'create outcome unknown; re-reading policies',
+    );
+    await options.pause(attempt);
+    const matches = await options.findMatching();
+    if (matches.length === 1 && matches[0] !== undefined) {
+      logger.info({ region: spec.region, name: spec.name, id: matches[0] }, 'create had committed');
+      return { id: matches[0] };
+    }
+    if (matches.length > 1) {
+      throw new ApiError(
+        `create of policy ${spec.name} in ${spec.region}: outcome unknown and ${matches.length} identical ` +
+          `policies now exist (${matches.join(', ')}); resolve by hand`,
+        { ...last.details, retryable: false, outcomeUnknown: true },
+      );
+    }
+  }
+  throw last ?? new ApiError('create failed', { method: 'POST', path: '', retryable: false });
+}

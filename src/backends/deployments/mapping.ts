@@ -1,0 +1,175 @@
+import { canonicalJson, fingerprintOf } from '../../model/canonical.js';
+import type {
+  EgressProtocol,
+  EgressRule,
+  LivePolicy,
+  LiveTarget,
+  PolicySpec,
+  PolicyType,
+  Rule,
+  Target,
+} from '../../model/types.js';
+import { asArray, asObject, malformed, optionalString, requireString } from '../wire.js';
+import type { WireContext, WireObject } from '../wire.js';
+
+/**
+ * The one place where ess/ece wire JSON (API.md §2.2) becomes the neutral model and back. Only
+ * managed fields survive; unknown extras are ignored; absent ≡ empty for description, associations,
+ * total_associations and ports; rule ids are dropped (re-issued on every write, gotcha 2).
+ */
+
+const RULE_STRING_FIELDS = [
+  'source',
+  'description',
+  'azure_endpoint_name',
+  'azure_endpoint_guid',
+  'remote_cluster_id',
+  'remote_cluster_org_id',
+] as const;
+
+export function ruleFromWire(ctx: WireContext, raw: unknown): Rule {
+  const obj = asObject(ctx, raw, 'rule');
+  const rule: Rule = {};
+  for (const key of RULE_STRING_FIELDS) {
+    const v = optionalString(obj, key);
+    if (v !== undefined) rule[key] = v;
+  }
+  if (obj['egress_rule'] !== undefined && obj['egress_rule'] !== null) {
+    const e = asObject(ctx, obj['egress_rule'], 'egress_rule');
+    const egress: EgressRule = {
+      target: requireString(ctx, e, 'target', 'egress_rule'),
+      protocol: requireString(ctx, e, 'protocol', 'egress_rule') as EgressProtocol,
+    };
+    const ports = normalisePorts(asArray(ctx, e['ports'], 'egress_rule.ports'));
+    if (ports.length > 0) egress.ports = ports;
+    rule.egress_rule = egress;
+  }
+  return rule;
+}
+
+export function ruleToWire(rule: Rule): WireObject {
+  const out: WireObject = {};
+  for (const key of RULE_STRING_FIELDS) {
+    const v = rule[key];
+    if (v !== undefined && v !== '') out[key] = v;
+  }
+  if (rule.egress_rule) {
+    const ports = normalisePorts(rule.egress_rule.ports ?? []);
+    out['egress_rule'] = {
+      target: rule.egress_rule.target,
+      protocol: rule.egress_rule.protocol,
+      ...(ports.length > 0 ? { ports } : {}),
+    };
+  }
+  return out;
+}
+
+function normalisePorts(ports: readonly unknown[]): number[] {
+  const ints = ports.filter((p): p is number => typeof p === 'number' && Number.isInteger(p));
+  return [...new Set(ints)].sort((a, b) => a - b);
+}
+
+/**
+ * The ruleset request body (E2 create, E4 update): the whole object, since PUT replaces
+ * (gotcha 18). `include_by_default` is required; `description` is omitted when empty because the
+ * API cannot tell '' from absent.
+ */
+export function rulesetRequestBody(spec: PolicySpec): WireObject {
+  return {
+    name: spec.name,
+    type: spec.type,
+    region: spec.region,
+    include_by_default: spec.include_by_default,
+    ...(spec.description !== '' ? { description: spec.description } : {}),
+    rules: spec.rules.map(ruleToWire),
+  };
+}
+
+/** Rules are a set on ess/ece: a canonical order makes equal sets compare and hash equal. */
+function sortedRules(rules: readonly Rule[]): Rule[] {
+  return [...rules].sort((a, b) => {
+    const ka = canonicalJson(a);
+    const kb = canonicalJson(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
+/** The managed fields of a spec in canonical form: equal text ⇔ nothing to update. */
+export function canonicalSpec(spec: PolicySpec): string {
+  return canonicalJson({
+    region: spec.region,
+    name: spec.name,
+    type: spec.type,
+    description: spec.description,
+    include_by_default: spec.include_by_default,
+    rules: sortedRules(spec.rules.map((r) => ruleFromWire({ method: '', path: '' }, ruleToWire(r)))),
+  });
+}
+
+/** A `TrafficFilterRulesetInfo` (E1 item, E3) read with `include_associations=true`. */
+export function rulesetToLivePolicy(ctx: WireContext, raw: unknown): LivePolicy {
+  const obj = asObject(ctx, raw, 'ruleset');
+  const id = requireString(ctx, obj, 'id', 'ruleset');
+  const what = `ruleset ${id}`;
+  if (typeof obj['include_by_default'] !== 'boolean' && obj['include_by_default'] !== undefined) {
+    throw malformed(ctx, `${what} has a non-boolean include_by_default`);
+  }
+  const deploymentIds = new Set<string>();
+  let visible = 0;
+  for (const a of asArray(ctx, obj['associations'], `${what} associations`)) {
+    const assoc = asObject(ctx, a, `${what} association`);
+    visible++;
+    // Other entity types (e.g. `cluster`) cannot be modelled or dissociated by ecfence; they count
+    // as hidden so a delete is planned as blocked rather than failing at apply time.
+    if (assoc['entity_type'] === 'deployment')
+      deploymentIds.add(requireString(ctx, assoc, 'id', `${what} association`));
+  }
+  const total = typeof obj['total_associations'] === 'number' ? obj['total_associations'] : 0;
+  const associations: Target[] = [...deploymentIds].sort().map((d) => ({ kind: 'deployment', id: d }));
+  const spec: PolicySpec = {
+    region: requireString(ctx, obj, 'region', what),
+    name: requireString(ctx, obj, 'name', what),
+    // `type` is an open string on the wire (API.md §2.3): an unknown type is passed through so the
+    // policy stays visible (dropping it could make a declared policy look absent).
+    type: requireString(ctx, obj, 'type', what) as PolicyType,
+    description: optionalString(obj, 'description') ?? '',
+    include_by_default: obj['include_by_default'] === true,
+    rules: asArray(ctx, obj['rules'], `${what} rules`).map((r) => ruleFromWire(ctx, r)),
+  };
+  const hiddenAssociations = Math.max(0, Math.max(total, visible) - associations.length);
+  return {
+    id,
+    ...spec,
+    associations,
+    hiddenAssociations,
+    fingerprint: fingerprintOf({
+      id,
+      ...spec,
+      rules: sortedRules(spec.rules),
+      associations,
+      hiddenAssociations,
+    }),
+  };
+}
+
+/**
+ * A `DeploymentsListingData` (E13). The region a ruleset must match is the deployment's
+ * Elasticsearch resource's region (gotcha 17), or its first resource's when it has none.
+ */
+export function deploymentToLiveTarget(ctx: WireContext, raw: unknown): LiveTarget {
+  const obj = asObject(ctx, raw, 'deployment');
+  const id = requireString(ctx, obj, 'id', 'deployment');
+  const resources = asArray(ctx, obj['resources'], `deployment ${id} resources`).map((r) =>
+    asObject(ctx, r, `deployment ${id} resource`),
+  );
+  const main = resources.find((r) => r['kind'] === 'elasticsearch') ?? resources[0];
+  const region = (main && optionalString(main, 'region')) ?? '';
+  const name = optionalString(obj, 'name');
+  const target: Target = { kind: 'deployment', id };
+  return {
+    target,
+    region,
+    ...(name !== undefined ? { name } : {}),
+    fingerprint: fingerprintOf({ id, name, region }),
+  };
+}

@@ -1,0 +1,451 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { isIP } from 'node:net';
+import * as tls from 'node:tls';
+import { got, type Got, type Response } from 'got';
+import type { Logger } from '../log.js';
+import { ApiError, UserInputError } from '../model/errors.js';
+
+/**
+ * The one HTTP client all back ends use (API.md §1, §7, gotchas 27–28).
+ *
+ * Contract:
+ * - Every failure is thrown as `ApiError` (method, path, status, code, retryable, outcomeUnknown);
+ *   a got error never escapes, because got errors carry the request options and so the
+ *   `Authorization` header.
+ * - Credentials appear only in the `Authorization` header: never in a log line, an error message
+ *   or a thrown object.
+ * - Retries are ours (got's are off) so the rules are explicit: 429 for every method; 500/502/503/504
+ *   and dropped connections only for idempotent requests. A non-idempotent request that failed in a
+ *   way that may have committed is thrown with `outcomeUnknown: true` for the caller to resolve.
+ */
+
+/** Bounds of the retry loop. Tests shrink the delays; production uses the defaults. */
+export interface RetryOptions {
+  /** Total attempts per request, the first one included. */
+  maxAttempts: number;
+  /** No retry is started once this much time has passed since the first attempt. */
+  maxTotalMs: number;
+  /** Backoff base: attempt n waits a random time in [0, min(maxDelayMs, baseDelayMs·2^(n-1))]. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Cap on a server's `Retry-After`. */
+  maxRetryAfterMs: number;
+  /** Per-attempt timeout. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY_OPTIONS: Readonly<RetryOptions> = {
+  maxAttempts: 6,
+  maxTotalMs: 60_000,
+  baseDelayMs: 500,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 30_000,
+  requestTimeoutMs: 30_000,
+};
+
+export type Credentials =
+  { kind: 'api_key'; apiKey: string } | { kind: 'basic'; username: string; password: string };
+
+export interface HttpClientOptions {
+  /** Environment name, for messages (e.g. "set ca_file for environment X"). */
+  environment: string;
+  /** Endpoint origin as configured, e.g. `https://api.elastic-cloud.com`. */
+  endpoint: string;
+  /** Prepended to every request path: `/api/v1` for ess/ece, `` for serverless. */
+  basePath: string;
+  credentials: Credentials;
+  /** Extra trusted CA (PEM), added to Node's root CAs. */
+  caPem?: string;
+  logger: Logger;
+  retry?: Partial<RetryOptions>;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the base path, starting with `/`. Used verbatim in logs and errors. */
+  path: string;
+  searchParams?: Record<string, string>;
+  json?: unknown;
+  headers?: Record<string, string>;
+  /**
+   * Whether repeating the request cannot change the result. Defaults to true for GET, PUT and
+   * DELETE, false otherwise; callers mark idempotent POST/PATCH explicitly.
+   */
+  idempotent?: boolean;
+  /** Non-2xx statuses the caller handles itself (e.g. 404 on delete); returned, not thrown. */
+  acceptStatus?: readonly number[];
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Parsed JSON body; undefined when the body is empty. */
+  body: unknown;
+  /** The `ETag` header as sent by the server (quotes kept), when present. */
+  etag?: string;
+  /** Attempts this call took (1 + retries). */
+  attempts: number;
+}
+
+export interface HttpCounters {
+  /** Requests sent, retries included. */
+  requests: number;
+  /** Requests that were repeats of an earlier attempt. */
+  retries: number;
+}
+
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
+
+/** Connection errors where the request may have reached the server. */
+const DROPPED_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/** Connection errors where nothing was sent: safe to retry for every method. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN']);
+
+const TLS_VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Plain http is allowed only where nothing can listen in: the local machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+export class HttpClient {
+  private readonly client: Got;
+  private readonly retry: RetryOptions;
+  private readonly log: Logger;
+  private readonly secrets: string[];
+  private readonly environment: string;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly stats: HttpCounters = { requests: 0, retries: 0 };
+
+  constructor(options: HttpClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new UserInputError(
+        `environment ${options.environment}: endpoint ${JSON.stringify(options.endpoint)} is not a URL`,
+      );
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new UserInputError(
+        `environment ${options.environment}: endpoint must use https (got ${url.protocol.replace(':', '')})`,
+      );
+    }
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+      throw new UserInputError(
+        `environment ${options.environment}: plain http is only allowed on loopback; use https for ${url.host}`,
+      );
+    }
+    if (url.username || url.password) {
+      // Credentials in the URL would end up in logs and errors; they come from env vars only.
+      throw new UserInputError(
+        `environment ${options.environment}: the endpoint must not contain credentials; use api_key_env`,
+      );
+    }
+    this.environment = options.environment;
+    this.retry = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };
+    this.log = options.logger;
+    const authorization = authorizationHeader(options.credentials);
+    this.secrets = secretsOf(options.credentials, authorization);
+    this.agents = {
+      http: new http.Agent({ keepAlive: true }),
+      https: new https.Agent({ keepAlive: true }),
+    };
+    const prefix = `${url.origin}${url.pathname.replace(/\/+$/, '')}${options.basePath}`;
+    this.client = got.extend({
+      prefixUrl: prefix,
+      headers: { authorization, accept: 'application/json', 'user-agent': 'ecfence' },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      responseType: 'text',
+      timeout: { request: this.retry.requestTimeoutMs },
+      agent: this.agents,
+      https: {
+        rejectUnauthorized: true,
+        ...(options.caPem !== undefined
+          ? { certificateAuthority: [...tls.rootCertificates, options.caPem] }
+          : {}),
+      },
+    });
+  }
+
+  /** The effective retry bounds (defaults merged with the caller's). */
+  retryOptions(): RetryOptions {
+    return { ...this.retry };
+  }
+
+  counters(): HttpCounters {
+    return { ...this.stats };
+  }
+
+  /** Closes idle keep-alive sockets. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const idempotent =
+      req.idempotent ?? (req.method === 'GET' || req.method === 'PUT' || req.method === 'DELETE');
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const t0 = Date.now();
+      this.stats.requests++;
+      if (attempt > 1) this.stats.retries++;
+      let outcome: Outcome;
+      try {
+        const res = await this.client(req.path.replace(/^\//, ''), {
+          method: req.method,
+          ...(req.searchParams ? { searchParams: req.searchParams } : {}),
+          ...(req.json !== undefined ? { json: req.json } : {}),
+          ...(req.headers ? { headers: req.headers } : {}),
+        });
+        this.log.debug(
+          { method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - t0, attempt },
+          'request',
+        );
+        outcome = this.classifyResponse(req, res, idempotent, attempt);
+      } catch (err) {
+        const code = errorCode(err);
+        this.log.debug({ method: req.method, path: req.path, code, ms: Date.now() - t0, attempt }, 'request');
+        outcome = this.classifyFailure(req, code, idempotent);
+      }
+      if (outcome.kind === 'done') return outcome.response;
+      const delay = outcome.retryAfterMs ?? this.backoff(attempt);
+      const canRetry =
+        outcome.retry &&
+        attempt < this.retry.maxAttempts &&
+        Date.now() - started + delay <= this.retry.maxTotalMs;
+      if (!canRetry) throw outcome.error;
+      this.log.debug(
+        { method: req.method, path: req.path, status: outcome.error.details.status, attempt, delayMs: delay },
+        'retrying request',
+      );
+      await sleep(delay);
+    }
+  }
+
+  private classifyResponse(
+    req: HttpRequest,
+    res: Response<string>,
+    idempotent: boolean,
+    attempt: number,
+  ): Outcome {
+    const status = res.statusCode;
+    if ((status >= 200 && status < 300) || req.acceptStatus?.includes(status)) {
+      const etag = headerValue(res.headers['etag']);
+      return {
+        kind: 'done',
+        response: {
+          status,
+          body: this.parseBody(req, status, res.body),
+          attempts: attempt,
+          ...(etag ? { etag } : {}),
+        },
+      };
+    }
+    const { code, message } = parseErrorBody(res.body, headerValue(res.headers['x-cloud-error-codes']));
+    const transient = status === 429 || RETRYABLE_STATUS.has(status);
+    // A 5xx on a non-idempotent call may come after the server committed the write.
+    const outcomeUnknown = !idempotent && RETRYABLE_STATUS.has(status);
+    const text = `${req.method} ${req.path} → ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
+    const error = new ApiError(this.scrub(text), {
+      method: req.method,
+      path: req.path,
+      status,
+      ...(code ? { code: this.scrub(code) } : {}),
+      retryable: transient,
+      ...(outcomeUnknown ? { outcomeUnknown: true } : {}),
+    });
+    if (status === 429) {
+      // The server refused before doing anything: safe to repeat whatever the method.
+      const retryAfterMs = parseRetryAfter(headerValue(res.headers['retry-after']));
+      return {
+        kind: 'failed',
+        error,
+        retry: true,
+        ...(retryAfterMs !== undefined
+          ? { retryAfterMs: Math.min(retryAfterMs, this.retry.maxRetryAfterMs) }
+          : {}),
+      };
+    }
+    return { kind: 'failed', error, retry: idempotent && RETRYABLE_STATUS.has(status) };
+  }
+
+  private classifyFailure(req: HttpRequest, code: string, idempotent: boolean): Outcome {
+    const base = { method: req.method, path: req.path, code };
+    if (TLS_VERIFY_CODES.has(code)) {
+      return {
+        kind: 'failed',
+        retry: false,
+        error: new ApiError(
+          `${req.method} ${req.path}: TLS verification failed (${code}). If the endpoint uses a private or ` +
+            `self-signed CA, set ca_file for environment ${this.environment} to that CA's PEM file ` +
+            `(verification is never switched off)`,
+          { ...base, retryable: false },
+        ),
+      };
+    }
+    if (NOT_SENT_CODES.has(code)) {
+      return {
+        kind: 'failed',
+        retry: true,
+        error: new ApiError(`${req.method} ${req.path}: connection failed (${code})`, {
+          ...base,
+          retryable: true,
+        }),
+      };
+    }
+    if (DROPPED_CODES.has(code)) {
+      return {
+        kind: 'failed',
+        retry: idempotent,
+        error: new ApiError(
+          `${req.method} ${req.path}: connection dropped (${code})` +
+            (idempotent ? '' : '; the request may or may not have been applied'),
+          { ...base, retryable: true, ...(idempotent ? {} : { outcomeUnknown: true }) },
+        ),
+      };
+    }
+    return {
+      kind: 'failed',
+      retry: false,
+      error: new ApiError(`${req.method} ${req.path}: request failed (${code})`, {
+        ...base,
+        retryable: false,
+      }),
+    };
+  }
+
+  private parseBody(req: HttpRequest, status: number, text: string): unknown {
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // An accepted error status (e.g. 404 on delete) needs no body.
+      if (status >= 300) return undefined;
+      throw new ApiError(`${req.method} ${req.path} → ${status}: response is not JSON`, {
+        method: req.method,
+        path: req.path,
+        status,
+        retryable: false,
+      });
+    }
+  }
+
+  private backoff(attempt: number): number {
+    // Full jitter: concurrent clients hitting the same limit spread out instead of retrying together.
+    return Math.round(Math.random() * backoffCeiling(this.retry, attempt));
+  }
+
+  /** Defence in depth: a server echoing a credential back must not carry it into our errors. */
+  private scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('[redacted]');
+    return out;
+  }
+}
+
+type Outcome =
+  | { kind: 'done'; response: HttpResponse }
+  | { kind: 'failed'; error: ApiError; retry: boolean; retryAfterMs?: number };
+
+function authorizationHeader(credentials: Credentials): string {
+  return credentials.kind === 'api_key'
+    ? `ApiKey ${credentials.apiKey}`
+    : `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
+function secretsOf(credentials: Credentials, authorization: string): string[] {
+  const raw = credentials.kind === 'api_key' ? [credentials.apiKey] : [credentials.password];
+  return [authorization.replace(/^\S+ /, ''), ...raw].filter((s) => s.length >= 4);
+}
+
+function errorCode(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+    const message = (err as { message?: unknown }).message;
+    if (typeof message === 'string' && /socket hang up/i.test(message)) return 'ECONNRESET';
+  }
+  return 'UNKNOWN';
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * ESS/ECE `{errors:[{code,message,fields}]}` plus `x-cloud-error-codes`; serverless
+ * `{errors:[{message,code}]}`. Anything else yields what it can.
+ */
+export function parseErrorBody(text: string, headerCode?: string): { code?: string; message?: string } {
+  let first: { code?: unknown; message?: unknown } | undefined;
+  try {
+    const body = JSON.parse(text) as { errors?: unknown };
+    if (Array.isArray(body.errors) && body.errors[0] && typeof body.errors[0] === 'object') {
+      first = body.errors[0] as { code?: unknown; message?: unknown };
+    }
+  } catch {
+    // Not JSON (e.g. a proxy's HTML page): status alone tells the story.
+  }
+  const code = typeof first?.code === 'string' && first.code !== '' ? first.code : headerCode;
+  const message = typeof first?.message === 'string' && first.message !== '' ? first.message : undefined;
+  return { ...(code ? { code } : {}), ...(message ? { message: truncate(message, 500) } : {}) };
+}
+
+/** `Retry-After` in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * Like Promise.all, but waits for every promise to settle before rejecting, so a failed read leaves
+ * no request running in the background.
+ */
+export async function settleAll<T extends readonly unknown[]>(
+  promises: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Exponential backoff ceiling for attempt n (1-based): base·2^(n-1), capped. */
+export function backoffCeiling(retry: RetryOptions, attempt: number): number {
+  return Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+}

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../log.js';
+import { UserInputError } from '../model/errors.js';
+import type { ApiKind, EnvironmentConfig } from '../model/types.js';
+import { CAPABILITIES } from './capabilities.js';
+import type { BackendContext } from './context.js';
+import { createDeploymentsBackend } from './deployments/backend.js';
+import { HttpClient } from './http.js';
+import type { Credentials, HttpCounters, RetryOptions } from './http.js';
+import { createServerlessBackend } from './serverless/backend.js';
+import type { Backend, Capabilities } from './types.js';
+
+/**
+ * The one list of back ends (STYLE.md: one registry; differences are data). ess and ece share the
+ * deployments client; their differences (types, auth, default endpoint) live in CAPABILITIES.
+ */
+const REGISTRY: Readonly<Record<ApiKind, { basePath: string; create: (ctx: BackendContext) => Backend }>> = {
+  ess: { basePath: '/api/v1', create: createDeploymentsBackend },
+  ece: { basePath: '/api/v1', create: createDeploymentsBackend },
+  // Serverless paths already start with /api/v1/serverless.
+  serverless: { basePath: '', create: createServerlessBackend },
+};
+
+export interface BackendOptions {
+  /** Where credentials are read from (normally `process.env`). */
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  retry?: Partial<RetryOptions>;
+}
+
+/** A back end with its transport's counters and a way to release its keep-alive sockets. */
+export interface ConnectedBackend extends Backend {
+  /** Requests sent (retries included) and retries, since creation. */
+  counters(): HttpCounters;
+  close(): void;
+}
+
+/**
+ * Creates the back end for one environment. Throws `UserInputError` (naming the variable or file,
+ * never a secret) when credentials, endpoint or `ca_file` are missing or unusable. Sends nothing.
+ */
+export function createBackend(config: EnvironmentConfig, options: BackendOptions): ConnectedBackend {
+  const entry = REGISTRY[config.api];
+  const capabilities = CAPABILITIES[config.api];
+  const http = createHttpClient(config, options);
+  const backend = entry.create({
+    config,
+    capabilities,
+    http,
+    logger: options.logger,
+    retry: http.retryOptions(),
+  });
+  return Object.assign(backend, {
+    counters: () => http.counters(),
+    close: () => http.close(),
+  });
+}
+
+/** The configured HTTP client alone, e.g. for `readMetadata` (serverless/metadata.ts). */
+export function createHttpClient(config: EnvironmentConfig, options: BackendOptions): HttpClient {
+  const capabilities = CAPABILITIES[config.api];
+  const endpoint = config.endpoint !== '' ? config.endpoint : capabilities.defaultEndpoint;
+  if (endpoint === undefined) {
+    throw new UserInputError(`environment ${config.name}: api ${config.api} needs an endpoint`);
+  }
+  return new HttpClient({
+    environment: config.name,
+    endpoint,
+    basePath: REGISTRY[config.api].basePath,
+    credentials: readCredentials(config, capabilities, options.env),
+    ...(config.ca_file !== undefined ? { caPem: readCaFile(config.name, config.ca_file) } : {}),
+    logger: options.logger,
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+}
+
+function readCredentials(
+  config: EnvironmentConfig,
+  capabilities: Capabilities,
+  env: Record<string, string | undefined>,
+): Credentials {
+  const where = `environment ${config.name}`;
+  const value = (name: string): string => {
+    const v = env[name];
+    if (v === undefined || v.trim() === '') {
+      throw new UserInputError(`${where}: environment variable ${name} is not set`);
+    }
+    return v.trim();
+  };
+  if (config.username_env !== undefined || config.password_env !== undefined) {
+    if (!capabilities.auth.includes('basic')) {
+      throw new UserInputError(
+        `${where}: api ${config.api} does not accept username/password; use api_key_env`,
+      );
+    }
+    if (config.api_key_env !== undefined) {
+      throw new UserInputError(`${where}: set either api_key_env or username_env/password_env, not both`);
+    }
+    if (config.username_env === undefined || config.password_env === undefined) {
+      throw new UserInputError(`${where}: username_env and password_env must be set together`);
+    }
+    return { kind: 'basic', username: value(config.username_env), password: value(config.password_env) };
+  }
+  return { kind: 'api_key', apiKey: value(config.api_key_env ?? 'EC_API_KEY') };
+}
+
+function readCaFile(environment: string, file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new UserInputError(
+      `environment ${environment}: cannot read ca_file ${file} (${String(code ?? err)})`,
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new UserInputError(`environment ${environment}: ca_file ${file} holds no PEM certificate`);
+  }
+  return pem;
+}
