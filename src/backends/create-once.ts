@@ -33,7 +33,17 @@ export async function createOnce(options: {
       'create outcome unknown; re-reading policies',
     );
     await options.pause(attempt);
-    const matches = await options.findMatching();
+    let matches: string[];
+    try {
+      matches = await options.findMatching();
+    } catch (err) {
+      // The create may still have committed: the caller must not read this as a clean failure.
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new ApiError(`${last.message}; re-reading to resolve it failed: ${reason}`, {
+        ...last.details,
+        outcomeUnknown: true,
+      });
+    }
     if (matches.length === 1 && matches[0] !== undefined) {
       logger.info({ region: spec.region, name: spec.name, id: matches[0] }, 'create had committed');
       return { id: matches[0] };

@@ -298,3 +298,26 @@ describe('deployments back end (ess) over the emulator', () => {
     for (const line of lines) expect(line).not.toContain(CANARY_KEY);
   });
 });
+
+describe('unknown create outcome that cannot be resolved', () => {
+  it('stays outcome-unknown when the re-read fails too', async () => {
+    const emu = await startEmulator({ flavor: 'cloud' });
+    cleanups.push(() => emu.close());
+    const backend = createBackend(envConfig('ess', emu.url), {
+      env: { EC_API_KEY: CANARY_KEY },
+      logger: silentLogger(),
+      retry: { ...FAST_RETRY, maxAttempts: 2 },
+    });
+    cleanups.push(() => backend.close());
+    emu.setFaults({
+      script: [
+        { method: 'POST', fault: 'reset_after_commit', times: 1 },
+        { method: 'GET', fault: '503', times: 10 },
+      ],
+    });
+    const err = (await backend.createPolicy(office).catch((e: unknown) => e)) as ApiError;
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.details.outcomeUnknown).toBe(true);
+    expect(err.message).toMatch(/re-reading to resolve it failed/);
+  });
+});
