@@ -1,0 +1,179 @@
+import { CAPABILITIES } from '../backends/capabilities.js';
+import { diagnostic } from '../model/diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import { targetKey, targetLabel } from '../model/types.js';
+import type { SourcePosition } from '../model/types.js';
+import type { ConfigModel } from './config.js';
+import type { LocatedAssociationEntry, LocatedPolicy, NormalisedFiles } from './normalise.js';
+import { describePath, positionAt } from './read-yaml.js';
+import type { PathSegment } from './read-yaml.js';
+
+/**
+ * Semantic checks across all entries (pure): what each environment's API supports (from
+ * CAPABILITIES, never from the API's name), length limits, region scope, duplicate identities,
+ * and associations against declared policies.
+ */
+export function checkSemantics(config: ConfigModel, files: NormalisedFiles): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const located of files.policies) diagnostics.push(...checkPolicy(config, located));
+  diagnostics.push(...checkDuplicatePolicies(files.policies));
+  diagnostics.push(...checkAssociations(config, files));
+  return diagnostics;
+}
+
+function checkPolicy(config: ConfigModel, located: LocatedPolicy): Diagnostic[] {
+  const { policy } = located;
+  const env = config.environments.get(policy.environment);
+  if (env === undefined) return [];
+  const caps = CAPABILITIES[env.api];
+  const out: Diagnostic[] = [];
+  const field = (name: string) => {
+    const path: PathSegment[] = ['policies', located.index, name];
+    return { at: positionAt(located.yaml, path), label: describePath(located.yaml.value, path) };
+  };
+
+  if (!caps.policyTypes.includes(policy.type)) {
+    const { at, label } = field('type');
+    out.push(
+      diagnostic(
+        'error',
+        'E_UNSUPPORTED_TYPE',
+        `${label}: policy type '${policy.type}' is not supported by ${env.api} environment '${env.name}' (supported: ${caps.policyTypes.join(', ')})`,
+        at,
+      ),
+    );
+  }
+
+  const limited: [field: 'name' | 'description' | 'region', value: string][] = [
+    ['name', policy.name],
+    ['description', policy.description],
+    ['region', policy.region],
+  ];
+  for (const [name, value] of limited) {
+    const limit = caps.limits[name];
+    if (limit === undefined || value.length <= limit) continue;
+    const { at, label } = field(name);
+    out.push(
+      diagnostic(
+        'error',
+        'E_LIMIT',
+        `${label}: ${value.length} characters; the ${env.api} API allows at most ${limit}`,
+        at,
+      ),
+    );
+  }
+
+  if (env.regions !== undefined && !env.regions.includes(policy.region)) {
+    const { at, label } = field('region');
+    out.push(
+      diagnostic(
+        'error',
+        'E_REGION_SCOPE',
+        `${label}: region '${policy.region}' is outside the regions of environment '${env.name}' (${env.regions.join(', ')}); add it to 'regions:' in ecfence.yaml or move the policy`,
+        at,
+      ),
+    );
+  }
+  return out;
+}
+
+function checkDuplicatePolicies(policies: readonly LocatedPolicy[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const first = new Map<string, SourcePosition>();
+  for (const located of policies) {
+    const { environment, region, name } = located.policy;
+    const key = JSON.stringify([environment, region, name]);
+    const at = positionAt(located.yaml, ['policies', located.index, 'name']);
+    const previous = first.get(key);
+    if (previous === undefined) {
+      first.set(key, at);
+      continue;
+    }
+    out.push(
+      diagnostic(
+        'error',
+        'E_DUPLICATE_POLICY',
+        `${describePath(located.yaml.value, ['policies', located.index, 'name'])}: policy '${name}' in region '${region}' of environment '${environment}' is already declared at ${where(previous)}`,
+        at,
+      ),
+    );
+  }
+  return out;
+}
+
+function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const declared = new Map<string, Set<string>>();
+  for (const { policy } of files.policies) {
+    const names = declared.get(policy.environment) ?? new Set<string>();
+    names.add(policy.name);
+    declared.set(policy.environment, names);
+  }
+  const first = new Map<string, SourcePosition>();
+
+  for (const entry of files.associations) {
+    const env = config.environments.get(entry.environment);
+    if (env === undefined) continue;
+    const caps = CAPABILITIES[env.api];
+    const path = (...rest: PathSegment[]): PathSegment[] => ['associations', entry.index, ...rest];
+
+    if (entry.target.kind !== caps.targetKind) {
+      out.push(
+        diagnostic(
+          'error',
+          'E_TARGET_KIND',
+          `${describePath(entry.yaml.value, path(entry.targetField))}: ${env.api} environment '${env.name}' attaches policies to ${caps.targetKind}s, not ${entry.target.kind}s (write '${caps.targetKind}:' instead)`,
+          positionAt(entry.yaml, path(entry.targetField), { key: true }),
+        ),
+      );
+      continue;
+    }
+
+    const names = declared.get(entry.environment) ?? new Set<string>();
+    entry.policyNames.forEach((name, j) => {
+      const at = positionAt(entry.yaml, path('policies', j));
+      const label = describePath(entry.yaml.value, path('policies', j));
+      if (!names.has(name)) {
+        if (files.incomplete || files.brokenPolicyNames.has(name)) return;
+        const known = [...names].sort();
+        out.push(
+          diagnostic(
+            'error',
+            'E_UNKNOWN_POLICY',
+            `${label}: no policy named '${name}' is declared for environment '${entry.environment}' (declared: ${known.join(', ') || 'none'})`,
+            at,
+          ),
+        );
+        return;
+      }
+      const key = JSON.stringify([entry.environment, targetKey(entry.target), name]);
+      const previous = first.get(key);
+      if (previous === undefined) {
+        first.set(key, at);
+        return;
+      }
+      out.push(
+        diagnostic(
+          'error',
+          'E_DUPLICATE_ASSOCIATION',
+          `${label}: policy '${name}' is already associated with ${targetLabel(entry.target)} at ${where(previous)}`,
+          at,
+        ),
+      );
+    });
+  }
+  return out;
+}
+
+export function where(at: SourcePosition): string {
+  return `${at.file}:${at.line}:${at.col}`;
+}
+
+/** Association entries expanded to one (target, policy) pair each; used to build the desired state. */
+export function associationPairs(
+  entries: readonly LocatedAssociationEntry[],
+): { entry: LocatedAssociationEntry; policyName: string; index: number }[] {
+  return entries.flatMap((entry) =>
+    entry.policyNames.map((policyName, index) => ({ entry, policyName, index })),
+  );
+}

@@ -1,0 +1,244 @@
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import type { DesiredState } from '../model/types.js';
+import { checkSemantics } from './checks.js';
+import { caFilesOf, checkCredentials, normaliseConfig, policyPathsOf } from './config.js';
+import type { PolicyPathEntry } from './config.js';
+import { buildDesiredState } from './desired.js';
+import { collectSourceDecls, normalisePolicyFiles } from './normalise.js';
+import type { PolicyFileInput } from './normalise.js';
+import { readYamlFile } from './read-yaml.js';
+import { validateSchema } from './schema.js';
+import { buildSourceTable } from './sources.js';
+
+export interface LoadOptions {
+  /** Config file; default `ecfence.yaml` in `cwd`. */
+  configPath?: string;
+  /** Base for relative paths and for the paths shown in diagnostics; default `process.cwd()`. */
+  cwd?: string;
+  /** Where credential variables are looked up (only with `requireCredentials`); default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** `--env` filter: only these environments end up in the desired state. Unknown names are errors. */
+  environments?: string[];
+  /** plan/apply: each selected environment's key variable(s) must be set and non-empty. */
+  requireCredentials?: boolean;
+}
+
+export interface LoadResult {
+  /** Undefined when there is any error. */
+  desired: DesiredState | undefined;
+  /** Errors and warnings, de-duplicated and sorted by file, line, column. */
+  diagnostics: Diagnostic[];
+  /** Policy files read, as shown in diagnostics (relative to the cwd), in reading order. */
+  files: string[];
+}
+
+/** Pseudo-file of diagnostics about command-line arguments. */
+export const ARGS_FILE = '<args>';
+
+/**
+ * Reads ecfence.yaml and every policy file it points at, validates them (schema, formats,
+ * semantics, against CAPABILITIES) and returns the normalised desired state. Synchronous; never
+ * throws on bad input: every problem, in every file, is a diagnostic with `file:line:col`.
+ * Only the reading is I/O; everything after it is pure.
+ */
+export function loadProject(options: LoadOptions): LoadResult {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const show = (abs: string) => relative(cwd, abs) || '.';
+  const configAbs = resolve(cwd, options.configPath ?? 'ecfence.yaml');
+  const configDir = dirname(configAbs);
+  const diagnostics: Diagnostic[] = [];
+
+  // ---- read the config
+  if (!isFile(configAbs)) {
+    diagnostics.push(
+      diagnostic(
+        'error',
+        'E_CONFIG_NOT_FOUND',
+        options.configPath === undefined
+          ? `no ecfence.yaml in ${cwd} (give one with --config FILE)`
+          : `config file '${show(configAbs)}' not found`,
+        { file: show(configAbs) },
+      ),
+    );
+    return { desired: undefined, diagnostics, files: [] };
+  }
+  const configRead = readYamlFile(configAbs, show(configAbs));
+  diagnostics.push(...configRead.diagnostics);
+  const configYaml = configRead.yaml;
+  const configSchema = configYaml
+    ? validateSchema('config', configYaml)
+    : { diagnostics: [], invalidPaths: [] };
+  diagnostics.push(...configSchema.diagnostics);
+  const existingCaFiles = new Set(configYaml ? caFilesOf(configYaml, configDir).filter(isFile) : []);
+  const config = normaliseConfig(configYaml, configSchema.invalidPaths, configDir, existingCaFiles);
+  diagnostics.push(...config.diagnostics);
+
+  // ---- read the policy files
+  const paths = configYaml ? policyPathsOf(configYaml, configSchema.invalidPaths) : [];
+  const collected = collectPolicyFiles(paths, configDir, configAbs);
+  diagnostics.push(...collected.diagnostics);
+  const inputs: PolicyFileInput[] = [];
+  let incomplete = configYaml === undefined;
+  for (const abs of collected.files) {
+    const read = readYamlFile(abs, show(abs));
+    diagnostics.push(...read.diagnostics);
+    if (read.yaml === undefined) {
+      incomplete = true;
+      continue;
+    }
+    const schema = validateSchema('policy-file', read.yaml);
+    diagnostics.push(...schema.diagnostics);
+    inputs.push({ yaml: read.yaml, invalidPaths: schema.invalidPaths });
+  }
+
+  // ---- pure from here on
+  const { decls, brokenNames } = collectSourceDecls(inputs);
+  const sources = buildSourceTable(decls, brokenNames);
+  diagnostics.push(...sources.diagnostics);
+  const normalised = normalisePolicyFiles(inputs, config, sources.table, brokenNames, incomplete);
+  diagnostics.push(...normalised.diagnostics);
+  diagnostics.push(...checkSemantics(config, normalised));
+
+  const selected = selectEnvironments(options.environments, config.environments, config.brokenEnvironments);
+  diagnostics.push(...selected.diagnostics);
+  if (options.requireCredentials) {
+    diagnostics.push(...checkCredentials(config, selected.names, options.env ?? process.env));
+  }
+
+  const sorted = sortDiagnostics(dedupe(diagnostics));
+  const files = collected.files.map(show);
+  if (hasErrors(sorted) || !config.usable) {
+    if (!hasErrors(sorted)) {
+      // Not reachable through the schema (environments is required), but never hand out a
+      // desired state built from a config that could not be read.
+      sorted.push(
+        diagnostic('error', 'E_SCHEMA', 'ecfence.yaml: no usable environments', { file: show(configAbs) }),
+      );
+    }
+    return { desired: undefined, diagnostics: sorted, files };
+  }
+  return { desired: buildDesiredState(config, normalised, selected.names), diagnostics: sorted, files };
+}
+
+function selectEnvironments(
+  requested: readonly string[] | undefined,
+  valid: ReadonlyMap<string, unknown>,
+  broken: ReadonlySet<string>,
+): { names: string[]; diagnostics: Diagnostic[] } {
+  if (requested === undefined || requested.length === 0) return { names: [...valid.keys()], diagnostics: [] };
+  const declared = [...valid.keys(), ...broken].sort();
+  const diagnostics = requested
+    .filter((name) => !valid.has(name) && !broken.has(name))
+    .map((name) =>
+      diagnostic(
+        'error',
+        'E_UNKNOWN_ENV',
+        `--env ${name}: no such environment in ecfence.yaml (declared: ${declared.join(', ') || 'none'})`,
+        { file: ARGS_FILE },
+      ),
+    );
+  return { names: [...new Set(requested.filter((name) => valid.has(name)))], diagnostics };
+}
+
+/**
+ * Expands the configured paths to policy files: files as given, directories recursively
+ * (`*.yaml`, `*.yml`, names sorted, hidden entries such as `.github/` skipped, symlink loops
+ * followed once). The config file itself is never read as a policy file.
+ */
+function collectPolicyFiles(
+  entries: readonly PolicyPathEntry[],
+  configDir: string,
+  configAbs: string,
+): { files: string[]; diagnostics: Diagnostic[] } {
+  const files: string[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const seen = new Set<string>([safeRealpath(configAbs)]);
+  const add = (abs: string) => {
+    const real = safeRealpath(abs);
+    if (seen.has(real)) return;
+    seen.add(real);
+    files.push(abs);
+  };
+  const walk = (dir: string, visitedDirs: Set<string>) => {
+    const real = safeRealpath(dir);
+    if (visitedDirs.has(real)) return;
+    visitedDirs.add(real);
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      const abs = join(dir, name);
+      const stat = safeStat(abs);
+      if (stat?.isDirectory()) walk(abs, visitedDirs);
+      else if (stat?.isFile() && /\.ya?ml$/i.test(name)) add(abs);
+    }
+  };
+
+  for (const entry of entries) {
+    const abs = resolve(configDir, entry.value);
+    const stat = safeStat(abs);
+    if (stat === undefined) {
+      diagnostics.push(
+        diagnostic(
+          'error',
+          'E_MISSING_PATH',
+          `policies: path '${entry.value}' does not exist (paths are relative to the directory of ecfence.yaml)`,
+          entry.at,
+        ),
+      );
+    } else if (stat.isDirectory()) {
+      const before = files.length;
+      walk(abs, new Set());
+      if (files.length === before) {
+        diagnostics.push(
+          diagnostic(
+            'warning',
+            'W_NO_POLICY_FILES',
+            `policies: directory '${entry.value}' contains no *.yaml or *.yml files`,
+            entry.at,
+          ),
+        );
+      }
+    } else {
+      add(abs);
+    }
+  }
+  return { files, diagnostics };
+}
+
+function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = JSON.stringify([d.file, d.line, d.col, d.severity, d.code, d.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function safeStat(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function isFile(path: string): boolean {
+  return safeStat(path)?.isFile() ?? false;
+}
+
+function safeRealpath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}

@@ -1,0 +1,389 @@
+import { canonicalJson } from '../model/canonical.js';
+import { diagnostic } from '../model/diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import { POLICY_TYPE_ALIASES } from '../model/types.js';
+import type { DesiredPolicy, PolicyType, Rule, SourcePosition, Target } from '../model/types.js';
+import type { ConfigModel } from './config.js';
+import { checkAzureEndpointGuid, checkAzureEndpointName, checkTargetId, sourceCheckFor } from './formats.js';
+import type { FormatProblem } from './formats.js';
+import { describePath, isRecord, positionAt } from './read-yaml.js';
+import type { PathSegment, YamlFile } from './read-yaml.js';
+import { expandAddress } from './sources.js';
+import type { Address, SourceSetDecl, SourceTable } from './sources.js';
+import type {
+  WrittenAssociation,
+  WrittenAzureRule,
+  WrittenEgressFirewallRule,
+  WrittenPolicy,
+  WrittenPolicyFile,
+  WrittenRemoteClusterRule,
+  WrittenSourceRule,
+} from './written-types.js';
+
+/** A parsed policy file and the data paths its schema validation rejected. */
+export interface PolicyFileInput {
+  yaml: YamlFile;
+  invalidPaths: readonly PathSegment[][];
+}
+
+export interface LocatedPolicy {
+  policy: DesiredPolicy;
+  yaml: YamlFile;
+  /** Index in the file's `policies:`. */
+  index: number;
+}
+
+export interface LocatedAssociationEntry {
+  environment: string;
+  target: Target;
+  /** Field path of the target (`deployment` or `project`), for messages about it. */
+  targetField: 'deployment' | 'project';
+  policyNames: readonly string[];
+  allow_unfiltered: boolean;
+  yaml: YamlFile;
+  index: number;
+}
+
+export interface NormalisedFiles {
+  policies: LocatedPolicy[];
+  associations: LocatedAssociationEntry[];
+  /** Names in policy entries that failed validation: associations naming them are not reported. */
+  brokenPolicyNames: Set<string>;
+  /**
+   * True when some file could not be read completely (syntax error, bad top level): then a
+   * reference to a missing policy or set may just be in the unreadable part, and is not reported.
+   */
+  incomplete: boolean;
+  diagnostics: Diagnostic[];
+}
+
+/** The `sources:` sets of all files, and the names of those that failed validation. */
+export function collectSourceDecls(files: readonly PolicyFileInput[]): {
+  decls: SourceSetDecl[];
+  brokenNames: Set<string>;
+} {
+  const decls: SourceSetDecl[] = [];
+  const brokenNames = new Set<string>();
+  for (const { yaml, invalidPaths } of files) {
+    const sources = (yaml.value as WrittenPolicyFile).sources;
+    if (!isRecord(sources) || invalidPaths.some((p) => p[0] === 'sources' && p.length === 1)) continue;
+    for (const [name, items] of Object.entries(sources)) {
+      if (invalidPaths.some((p) => p[0] === 'sources' && p[1] === name)) brokenNames.add(name);
+      else decls.push({ name, yaml, items });
+    }
+  }
+  return { decls, brokenNames };
+}
+
+/** True when a schema error is outside any single policy, association or set entry. */
+export function isFileLevelError(path: readonly PathSegment[]): boolean {
+  const [section, entry] = path;
+  if (path.length < 2) return true;
+  return (
+    !(section === 'policies' || section === 'associations' || section === 'sources') || entry === undefined
+  );
+}
+
+/**
+ * Policy files → located policies and association entries: environments resolved, `$name`
+ * sets expanded (one rule per address), formats checked, defaults applied, duplicate rules merged.
+ * Entries that failed schema validation are skipped (their errors are already reported).
+ */
+export function normalisePolicyFiles(
+  files: readonly PolicyFileInput[],
+  config: ConfigModel,
+  sources: SourceTable,
+  brokenSources: ReadonlySet<string>,
+  incomplete: boolean,
+): NormalisedFiles {
+  const out: NormalisedFiles = {
+    policies: [],
+    associations: [],
+    brokenPolicyNames: new Set(),
+    incomplete,
+    diagnostics: [],
+  };
+  for (const { yaml, invalidPaths } of files) {
+    if (invalidPaths.some(isFileLevelError)) out.incomplete = true;
+    const written = yaml.value as WrittenPolicyFile;
+    const broken = (section: string, index: number) =>
+      invalidPaths.some((p) => p[0] === section && p[1] === index);
+    const fileEnv = resolveFileEnvironment(yaml, config, invalidPaths, out.diagnostics);
+
+    (Array.isArray(written.policies) ? written.policies : []).forEach((policy, index) => {
+      if (broken('policies', index)) {
+        if (isRecord(policy) && typeof policy.name === 'string') out.brokenPolicyNames.add(policy.name);
+        return;
+      }
+      const environment = resolveEntryEnvironment(
+        yaml,
+        config,
+        fileEnv,
+        'policies',
+        index,
+        policy.environment,
+        out.diagnostics,
+      );
+      if (environment === undefined) return;
+      out.policies.push({
+        policy: normalisePolicy(yaml, index, policy, environment, sources, brokenSources, out.diagnostics),
+        yaml,
+        index,
+      });
+    });
+
+    (Array.isArray(written.associations) ? written.associations : []).forEach((entry, index) => {
+      if (broken('associations', index)) return;
+      const environment = resolveEntryEnvironment(
+        yaml,
+        config,
+        fileEnv,
+        'associations',
+        index,
+        entry.environment,
+        out.diagnostics,
+      );
+      if (environment === undefined) return;
+      const located = normaliseAssociation(yaml, index, entry, environment, out.diagnostics);
+      if (located !== undefined) out.associations.push(located);
+    });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ environments
+
+type FileEnvironment =
+  | { kind: 'named'; name: string }
+  | { kind: 'none' }
+  /** Named, but unknown (already reported) or broken: skip the entries that rely on it. */
+  | { kind: 'skip' };
+
+function resolveFileEnvironment(
+  yaml: YamlFile,
+  config: ConfigModel,
+  invalidPaths: readonly PathSegment[][],
+  diagnostics: Diagnostic[],
+): FileEnvironment {
+  const name = (yaml.value as WrittenPolicyFile).environment;
+  if (name === undefined) return { kind: 'none' };
+  if (invalidPaths.some((p) => p[0] === 'environment')) return { kind: 'skip' };
+  return checkEnvironmentName(yaml, config, name, ['environment'], diagnostics)
+    ? { kind: 'named', name }
+    : { kind: 'skip' };
+}
+
+/** The entry's environment, or undefined (with a diagnostic where one is due) when it has none usable. */
+function resolveEntryEnvironment(
+  yaml: YamlFile,
+  config: ConfigModel,
+  fileEnv: FileEnvironment,
+  section: 'policies' | 'associations',
+  index: number,
+  explicit: string | undefined,
+  diagnostics: Diagnostic[],
+): string | undefined {
+  if (explicit !== undefined) {
+    return checkEnvironmentName(yaml, config, explicit, [section, index, 'environment'], diagnostics)
+      ? explicit
+      : undefined;
+  }
+  if (fileEnv.kind === 'named') return fileEnv.name;
+  if (fileEnv.kind === 'skip' || !config.usable) return undefined;
+  const declared = [...config.environments.keys(), ...config.brokenEnvironments].sort();
+  if (declared.length === 1) {
+    const only = declared[0];
+    return only !== undefined && config.environments.has(only) ? only : undefined;
+  }
+  diagnostics.push(
+    diagnostic(
+      'error',
+      'E_NO_ENV',
+      `${describePath(yaml.value, [section, index])}: no environment: add 'environment:' to the entry or at the top of the file (ecfence.yaml declares ${declared.length === 0 ? 'none' : declared.join(', ')})`,
+      positionAt(yaml, [section, index]),
+    ),
+  );
+  return undefined;
+}
+
+function checkEnvironmentName(
+  yaml: YamlFile,
+  config: ConfigModel,
+  name: string,
+  path: PathSegment[],
+  diagnostics: Diagnostic[],
+): boolean {
+  if (config.environments.has(name)) return true;
+  if (!config.usable || config.brokenEnvironments.has(name)) return false;
+  const declared = [...config.environments.keys(), ...config.brokenEnvironments].sort();
+  diagnostics.push(
+    diagnostic(
+      'error',
+      'E_UNKNOWN_ENV',
+      `${describePath(yaml.value, path)}: environment '${name}' is not declared in ecfence.yaml (declared: ${declared.join(', ') || 'none'})`,
+      positionAt(yaml, path),
+    ),
+  );
+  return false;
+}
+
+// ------------------------------------------------------------------ policies and rules
+
+function normalisePolicy(
+  yaml: YamlFile,
+  index: number,
+  written: WrittenPolicy,
+  environment: string,
+  sources: SourceTable,
+  brokenSources: ReadonlySet<string>,
+  diagnostics: Diagnostic[],
+): DesiredPolicy {
+  const type: PolicyType = POLICY_TYPE_ALIASES[written.type] ?? (written.type as PolicyType);
+  const rules: Rule[] = [];
+  const firstIndexOf = new Map<string, number>();
+  const report = (problem: FormatProblem | undefined, at: SourcePosition, label: string) => {
+    if (problem !== undefined) {
+      diagnostics.push(diagnostic(problem.severity, problem.code, `${label}: ${problem.message}`, at));
+    }
+  };
+
+  written.rules.forEach((rule, ruleIndex) => {
+    const path: PathSegment[] = ['policies', index, 'rules', ruleIndex];
+    const fieldAt = (...field: string[]) => positionAt(yaml, [...path, ...field]);
+    const fieldLabel = (...field: string[]) => describePath(yaml.value, [...path, ...field]);
+    const description =
+      rule.description === undefined || rule.description === '' ? {} : { description: rule.description };
+    const expand = (value: string, field: string[]): Address[] => {
+      const expanded = expandAddress(sources, brokenSources, value, fieldAt(...field), fieldLabel(...field));
+      diagnostics.push(...expanded.diagnostics);
+      return expanded.addresses;
+    };
+
+    const produced: Rule[] = [];
+    if (type === 'azure_private_endpoint') {
+      const r = rule as WrittenAzureRule;
+      report(
+        checkAzureEndpointName(r.azure_endpoint_name),
+        fieldAt('azure_endpoint_name'),
+        fieldLabel('azure_endpoint_name'),
+      );
+      report(
+        checkAzureEndpointGuid(r.azure_endpoint_guid),
+        fieldAt('azure_endpoint_guid'),
+        fieldLabel('azure_endpoint_guid'),
+      );
+      produced.push({
+        azure_endpoint_name: r.azure_endpoint_name,
+        azure_endpoint_guid: r.azure_endpoint_guid,
+        ...description,
+      });
+    } else if (type === 'remote_cluster') {
+      const r = rule as WrittenRemoteClusterRule;
+      produced.push({
+        remote_cluster_id: r.remote_cluster_id,
+        remote_cluster_org_id: r.remote_cluster_org_id,
+        ...description,
+      });
+    } else if (type === 'egress_firewall') {
+      const { egress_rule: egress } = rule as WrittenEgressFirewallRule;
+      const ports = [...new Set(egress.ports ?? [])].sort((a, b) => a - b);
+      for (const address of expand(egress.target, ['egress_rule', 'target'])) {
+        report(sourceCheckFor(type)?.(address.value), address.at, address.label);
+        produced.push({
+          egress_rule: {
+            target: address.value,
+            protocol: egress.protocol,
+            ...(ports.length > 0 ? { ports } : {}),
+          },
+          ...description,
+        });
+      }
+    } else {
+      const r = rule as WrittenSourceRule;
+      for (const address of expand(r.source, ['source'])) {
+        report(sourceCheckFor(type)?.(address.value), address.at, address.label);
+        produced.push({ source: address.value, ...description });
+      }
+    }
+
+    for (const normalised of produced) {
+      const key = canonicalJson(normalised);
+      const first = firstIndexOf.get(key);
+      if (first === undefined) {
+        firstIndexOf.set(key, ruleIndex);
+        rules.push(normalised);
+        continue;
+      }
+      const what = ruleSummary(normalised);
+      diagnostics.push(
+        diagnostic(
+          'warning',
+          'W_DUPLICATE_RULE',
+          first === ruleIndex
+            ? `${describePath(yaml.value, path)}: ${what} appears twice after expanding source sets; it is kept once`
+            : `${describePath(yaml.value, path)}: ${what} duplicates rules[${first}] after expanding source sets; it is kept once`,
+          positionAt(yaml, path),
+        ),
+      );
+    }
+  });
+
+  return {
+    environment,
+    region: written.region,
+    name: written.name,
+    type,
+    description: written.description ?? '',
+    include_by_default: written.include_by_default ?? false,
+    rules,
+    position: positionAt(yaml, ['policies', index]),
+  };
+}
+
+function ruleSummary(rule: Rule): string {
+  if (rule.source !== undefined) return `source '${rule.source}'`;
+  if (rule.egress_rule !== undefined) return `egress target '${rule.egress_rule.target}'`;
+  if (rule.azure_endpoint_guid !== undefined) return `azure endpoint '${rule.azure_endpoint_guid}'`;
+  return `remote cluster '${rule.remote_cluster_id ?? ''}'`;
+}
+
+// ------------------------------------------------------------------ associations
+
+function normaliseAssociation(
+  yaml: YamlFile,
+  index: number,
+  entry: WrittenAssociation,
+  environment: string,
+  diagnostics: Diagnostic[],
+): LocatedAssociationEntry | undefined {
+  const targetField = entry.project !== undefined ? 'project' : 'deployment';
+  const idPath: PathSegment[] =
+    targetField === 'project'
+      ? ['associations', index, 'project', 'id']
+      : ['associations', index, 'deployment'];
+  const target: Target =
+    entry.project !== undefined
+      ? { kind: 'project', projectType: entry.project.type, id: entry.project.id }
+      : { kind: 'deployment', id: entry.deployment ?? '' };
+  const problem = checkTargetId(target.id);
+  if (problem !== undefined) {
+    diagnostics.push(
+      diagnostic(
+        problem.severity,
+        problem.code,
+        `${describePath(yaml.value, idPath)}: ${problem.message}`,
+        positionAt(yaml, idPath),
+      ),
+    );
+    return undefined;
+  }
+  return {
+    environment,
+    target,
+    targetField,
+    policyNames: entry.policies,
+    allow_unfiltered: entry.allow_unfiltered ?? false,
+    yaml,
+    index,
+  };
+}

@@ -1,0 +1,266 @@
+import { Ajv } from 'ajv';
+import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
+import configSchemaJson from '../../schemas/ecfence-config.schema.json' with { type: 'json' };
+import policyFileSchemaJson from '../../schemas/policy-file.schema.json' with { type: 'json' };
+import { diagnostic } from '../model/diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import { describePath, isRecord, positionAt } from './read-yaml.js';
+import type { PathSegment, YamlFile } from './read-yaml.js';
+
+export const CONFIG_SCHEMA = configSchemaJson as AnySchemaObject;
+export const POLICY_FILE_SCHEMA = policyFileSchemaJson as AnySchemaObject;
+
+export type SchemaKind = 'config' | 'policy-file';
+
+export interface SchemaResult {
+  diagnostics: Diagnostic[];
+  /** Data paths that failed validation: entries under them are not trusted by later steps. */
+  invalidPaths: PathSegment[][];
+}
+
+let validators: Record<SchemaKind, ValidateFunction> | undefined;
+
+function getValidators(): Record<SchemaKind, ValidateFunction> {
+  if (validators === undefined) {
+    // strictRequired is off because `oneOf: [{required: [deployment]}, …]` names properties
+    // declared beside it, which is the readable way to say "exactly one of".
+    const ajv = new Ajv({
+      allErrors: true,
+      strict: true,
+      strictRequired: false,
+      allowUnionTypes: true,
+      verbose: true,
+      logger: false,
+    });
+    validators = { config: ajv.compile(CONFIG_SCHEMA), 'policy-file': ajv.compile(POLICY_FILE_SCHEMA) };
+  }
+  return validators;
+}
+
+/** Validates a parsed file against its JSON Schema; every error is mapped to `file:line:col`. */
+export function validateSchema(kind: SchemaKind, yaml: YamlFile): SchemaResult {
+  const validate = getValidators()[kind];
+  if (validate(yaml.value)) return { diagnostics: [], invalidPaths: [] };
+  const errors = selectErrors(validate.errors ?? []);
+  const diagnostics: Diagnostic[] = [];
+  const invalidPaths: PathSegment[][] = [];
+  const seen = new Set<string>();
+  for (const error of errors) {
+    const described = describeError(error, yaml);
+    const key = `${described.path.join('\u0000')}|${described.message}`;
+    if (seen.has(key)) continue; // a `type` error can come from both a base and an if/then branch
+    seen.add(key);
+    invalidPaths.push(described.path);
+    const at = positionAt(yaml, described.path, { key: described.atKey });
+    diagnostics.push(diagnostic('error', 'E_SCHEMA', described.message, at));
+  }
+  return { diagnostics, invalidPaths };
+}
+
+/**
+ * Drops the errors that only restate others: `if` ("must match then") always accompanies the real
+ * error inside `then`, `propertyNames` accompanies the error about the name, and the per-branch
+ * `required` errors of a `oneOf` are replaced by one message about the choice.
+ */
+function selectErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
+  return errors.filter((e) => {
+    if (e.keyword === 'if' || e.keyword === 'propertyNames') return false;
+    return !oneOfs.some(
+      (o) => o !== e && o.instancePath === e.instancePath && e.schemaPath.startsWith(`${o.schemaPath}/`),
+    );
+  });
+}
+
+interface DescribedError {
+  path: PathSegment[];
+  /** Point at the key rather than the value (unknown field, bad map key). */
+  atKey: boolean;
+  message: string;
+}
+
+function describeError(error: ErrorObject, yaml: YamlFile): DescribedError {
+  const base = parsePointer(error.instancePath);
+  const parent: AnySchemaObject = isRecord(error.parentSchema) ? error.parentSchema : {};
+  const hint = typeof parent.$comment === 'string' ? parent.$comment.replace(/^hint:\s*/, '') : undefined;
+  const withHint = (text: string) => (hint === undefined ? text : `${text} (${hint})`);
+  const label = (path: PathSegment[]) => describePath(yaml.value, path);
+  const p = error.params as Record<string, unknown>;
+  const what = typeof parent.title === 'string' ? ` of ${article(parent.title)} ${parent.title}` : '';
+
+  // An error about a map key (propertyNames): `error.propertyName` names the key.
+  const propertyName = (error as ErrorObject & { propertyName?: string }).propertyName;
+  if (propertyName !== undefined) {
+    const path = [...base, propertyName];
+    return {
+      path,
+      atKey: true,
+      message: `${label(path)}: name '${propertyName}' is not valid${hintOf(parent)}`,
+    };
+  }
+
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const extra = String(p.additionalProperty);
+      const allowed = isRecord(parent.properties) ? Object.keys(parent.properties) : [];
+      const path = [...base, extra];
+      const suggestion = closest(extra, allowed);
+      const context = what === '' ? '' : ` in ${article(String(parent.title))} ${String(parent.title)}`;
+      return {
+        path,
+        atKey: true,
+        message:
+          `${label(path)}: unknown field '${extra}'${context}` +
+          (suggestion ? ` (did you mean '${suggestion}'?)` : '') +
+          (allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : ''),
+      };
+    }
+    case 'required':
+      return {
+        path: base,
+        atKey: false,
+        message: `${label(base)}: missing required field '${String(p.missingProperty)}'${what}`,
+      };
+    case 'dependencies':
+      return {
+        path: [...base, String(p.property)],
+        atKey: true,
+        message: `${label(base)}: '${String(p.property)}' needs '${String(p.missingProperty)}' as well`,
+      };
+    case 'oneOf': {
+      const branches = Array.isArray(error.schema) ? (error.schema as unknown[]) : [];
+      const names = branches.flatMap((b) => (isRecord(b) && Array.isArray(b.required) ? b.required : []));
+      const choice = names.map((n) => `'${String(n)}'`).join(' or ');
+      return {
+        path: base,
+        atKey: false,
+        message:
+          p.passingSchemas === null
+            ? `${label(base)}: needs one of ${choice}`
+            : `${label(base)}: has more than one of ${choice}; give exactly one`,
+      };
+    }
+    case 'type': {
+      const expected = Array.isArray(p.type) ? p.type.join(' or ') : String(p.type);
+      return {
+        path: base,
+        atKey: false,
+        message: `${label(base)}: must be ${article(expected)} ${expected}, not ${describeValue(error.data)}`,
+      };
+    }
+    case 'enum': {
+      const allowed = Array.isArray(p.allowedValues) ? p.allowedValues.map(String) : [];
+      const suggestion = typeof error.data === 'string' ? closest(error.data, allowed) : undefined;
+      return {
+        path: base,
+        atKey: false,
+        message:
+          `${label(base)}: ${describeValue(error.data)} is not one of: ${allowed.join(', ')}` +
+          (suggestion ? ` (did you mean '${suggestion}'?)` : ''),
+      };
+    }
+    case 'minItems':
+      return {
+        path: base,
+        atKey: false,
+        message: withHint(
+          `${label(base)}: must have at least ${String(p.limit)} item${p.limit === 1 ? '' : 's'}`,
+        ),
+      };
+    case 'minProperties':
+      return {
+        path: base,
+        atKey: false,
+        message: `${label(base)}: must have at least ${String(p.limit)} entr${p.limit === 1 ? 'y' : 'ies'}`,
+      };
+    case 'minLength':
+      return { path: base, atKey: false, message: `${label(base)}: must not be empty` };
+    case 'minimum':
+    case 'maximum': {
+      const range =
+        typeof parent.minimum === 'number' && typeof parent.maximum === 'number'
+          ? `between ${parent.minimum} and ${parent.maximum}`
+          : `${error.keyword === 'minimum' ? '≥' : '≤'} ${String(p.limit)}`;
+      return {
+        path: base,
+        atKey: false,
+        message: `${label(base)}: ${describeValue(error.data)} must be ${range}`,
+      };
+    }
+    case 'pattern':
+      return {
+        path: base,
+        atKey: false,
+        message: `${label(base)}: ${describeValue(error.data)} is not valid${hintOf(parent) || ` (expected ${String(p.pattern)})`}`,
+      };
+    case 'uniqueItems': {
+      const path = [...base, Number(p.i)];
+      return {
+        path,
+        atKey: false,
+        message: `${label(base)}: items ${String(p.j)} and ${String(p.i)} are the same; list each value once`,
+      };
+    }
+    default:
+      return {
+        path: base,
+        atKey: false,
+        message: withHint(`${label(base)}: ${error.message ?? 'is not valid'}`),
+      };
+  }
+}
+
+function hintOf(schema: AnySchemaObject): string {
+  return typeof schema.$comment === 'string' ? `: ${schema.$comment.replace(/^hint:\s*/, '')}` : '';
+}
+
+function parsePointer(pointer: string): PathSegment[] {
+  if (pointer === '') return [];
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
+/** Short, safe rendering of a value in a message. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') {
+    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return `'${shown}'`;
+  }
+  return `${typeof value} ${String(value)}`;
+}
+
+/** The allowed word nearest to a misspelling, if it is plausibly a typo. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
