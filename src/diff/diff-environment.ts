@@ -254,7 +254,12 @@ export function diffEnvironment(
       const immutable = fieldChanges.some((c) => c.field === 'type' || c.field === 'region');
       if (immutable) {
         // Same region and name, other type, no duplicate: the matched policy itself is replaced.
-        removals.push({ live: matched, reason: 'replaced', replacedBy: d, dissociate: [...matched.associations] });
+        removals.push({
+          live: matched,
+          reason: 'replaced',
+          replacedBy: d,
+          dissociate: [...matched.associations],
+        });
         changes.push({
           desired: d,
           action: 'replace',

@@ -53,12 +53,17 @@ export function rulesEqual(a: readonly Rule[], b: readonly Rule[], order: 'set' 
 export function policyChanges(live: PolicySpec, desired: PolicySpec, order: 'set' | 'list'): FieldChange[] {
   const changes: FieldChange[] = [];
   if (live.type !== desired.type) changes.push({ field: 'type', before: live.type, after: desired.type });
-  if (live.region !== desired.region) changes.push({ field: 'region', before: live.region, after: desired.region });
+  if (live.region !== desired.region)
+    changes.push({ field: 'region', before: live.region, after: desired.region });
   if ((live.description ?? '') !== (desired.description ?? '')) {
     changes.push({ field: 'description', before: live.description ?? '', after: desired.description ?? '' });
   }
   if (live.include_by_default !== desired.include_by_default) {
-    changes.push({ field: 'include_by_default', before: live.include_by_default, after: desired.include_by_default });
+    changes.push({
+      field: 'include_by_default',
+      before: live.include_by_default,
+      after: desired.include_by_default,
+    });
   }
   if (!rulesEqual(live.rules, desired.rules, order)) {
     changes.push({ field: 'rules', before: live.rules, after: desired.rules });
@@ -67,7 +72,10 @@ export function policyChanges(live: PolicySpec, desired: PolicySpec, order: 'set
 }
 
 /** Rules only in `before` (removed) and only in `after` (added), multiset-wise, for display. */
-export function ruleDelta(before: readonly Rule[], after: readonly Rule[]): { added: Rule[]; removed: Rule[] } {
+export function ruleDelta(
+  before: readonly Rule[],
+  after: readonly Rule[],
+): { added: Rule[]; removed: Rule[] } {
   const remaining = new Map<string, number>();
   for (const r of before) remaining.set(ruleKey(r), (remaining.get(ruleKey(r)) ?? 0) + 1);
   const added: Rule[] = [];

@@ -3,7 +3,13 @@ import type { Backend } from '../backends/types.js';
 import { ApiError } from '../model/errors.js';
 import { targetKey, type LiveEnvironment, type LivePolicy, type LiveTarget } from '../model/types.js';
 import type { Logger } from '../log.js';
-import { PHASE_OF, type AssociateOperation, type DissociateOperation, type Operation, type Plan } from '../plan/types.js';
+import {
+  PHASE_OF,
+  type AssociateOperation,
+  type DissociateOperation,
+  type Operation,
+  type Plan,
+} from '../plan/types.js';
 
 export type OperationStatus = 'done' | 'failed' | 'skipped';
 
@@ -65,7 +71,8 @@ export async function executePlan(
   // associate phase, or in the dissociate phase when the target only loses policies.
   const groups = perTargetGroups(plan, environments);
   const grouped = new Set<string>();
-  for (const group of groups) for (const op of [...group.associates, ...group.dissociates]) grouped.add(op.id);
+  for (const group of groups)
+    for (const op of [...group.associates, ...group.dissociates]) grouped.add(op.id);
 
   const phases = [...new Set(plan.operations.map((o) => PHASE_OF[o.action]))].sort((a, b) => a - b);
   for (const phase of phases) {
@@ -82,7 +89,9 @@ export async function executePlan(
     await Promise.all(tasks);
   }
 
-  const list = plan.operations.map((o) => results.get(o.id)).filter((r): r is OperationResult => r !== undefined);
+  const list = plan.operations
+    .map((o) => results.get(o.id))
+    .filter((r): r is OperationResult => r !== undefined);
   return {
     results: list,
     done: list.filter((r) => r.status === 'done').length,
@@ -92,7 +101,11 @@ export async function executePlan(
   };
 }
 
-function blockedBy(op: Operation, results: ReadonlyMap<string, OperationResult>, ignore?: ReadonlySet<string>): string | undefined {
+function blockedBy(
+  op: Operation,
+  results: ReadonlyMap<string, OperationResult>,
+  ignore?: ReadonlySet<string>,
+): string | undefined {
   for (const dep of op.depends_on) {
     if (ignore?.has(dep)) continue;
     const r = results.get(dep);
@@ -228,7 +241,13 @@ function perTargetGroups(plan: Plan, environments: ReadonlyMap<string, Execution
     let g = groups.get(key);
     if (!g) {
       const target = liveTarget(env, op.environment, tk);
-      g = { environment: op.environment, key: tk, ...(target ? { target } : {}), associates: [], dissociates: [] };
+      g = {
+        environment: op.environment,
+        key: tk,
+        ...(target ? { target } : {}),
+        associates: [],
+        dissociates: [],
+      };
       groups.set(key, g);
     }
     if (op.action === 'associate') g.associates.push(op);
@@ -251,7 +270,12 @@ async function runTargetGroup(
   const add: string[] = [];
   const remove: string[] = [];
   const skip = (op: Operation, dep: string): void =>
-    record({ ...base(op), status: 'skipped', reason: `depends on ${dep}, which did not succeed`, durationMs: 0 });
+    record({
+      ...base(op),
+      status: 'skipped',
+      reason: `depends on ${dep}, which did not succeed`,
+      durationMs: 0,
+    });
   for (const op of group.associates) {
     const dep = blockedBy(op, results);
     const id = dep ? undefined : policyIdOf(op, results);
@@ -275,13 +299,19 @@ async function runTargetGroup(
   if (ready.length === 0) return;
   try {
     const target = group.target;
-    if (!env || !target) throw new Error(`target ${group.key} is not in the live state of ${group.environment}`);
+    if (!env || !target)
+      throw new Error(`target ${group.key} is not in the live state of ${group.environment}`);
     await env.backend.writeTargetPolicies(target, add, remove);
     for (const op of ready) record({ ...base(op), status: 'done', durationMs: Date.now() - started });
   } catch (error) {
     log.warn({ target: group.key, reason: failureReason(error) }, 'target write failed');
     for (const op of ready) {
-      record({ ...base(op), status: 'failed', reason: failureReason(error), durationMs: Date.now() - started });
+      record({
+        ...base(op),
+        status: 'failed',
+        reason: failureReason(error),
+        durationMs: Date.now() - started,
+      });
     }
   }
 }

@@ -48,7 +48,8 @@ export interface PlanResult {
 /** Guards checked only once an environment has this many managed policies (SPEC §1.1). */
 const PERCENT_GUARD_MIN_POLICIES = 10;
 
-const policyPath = (env: string, p: { region: string; name: string }): string => `${env}/${p.region}/${p.name}`;
+const policyPath = (env: string, p: { region: string; name: string }): string =>
+  `${env}/${p.region}/${p.name}`;
 
 /**
  * Changes → the ordered, guarded plan. Pure.
@@ -58,7 +59,11 @@ const policyPath = (env: string, p: { region: string; name: string }): string =>
  * leaves a target with fewer policies than both its start and end); a delete waits for every
  * dissociation of that policy.
  */
-export function buildPlan(desired: DesiredState, inputs: readonly EnvironmentInput[], options: PlanOptions = {}): PlanResult {
+export function buildPlan(
+  desired: DesiredState,
+  inputs: readonly EnvironmentInput[],
+  options: PlanOptions = {},
+): PlanResult {
   const operations: Operation[] = [];
   const notes: PlanNote[] = [];
   const refusals: Refusal[] = [];
@@ -111,7 +116,8 @@ function operationsFor(diff: EnvironmentDiff, options: PlanOptions): Operation[]
   const associateByTarget = new Map<string, string[]>();
   const creatorOf = new Map<string, string>();
   const oldHalfOf = new Map<DesiredPolicy, LivePolicy>();
-  for (const r of diff.removals) if (r.replacedBy && !oldHalfOf.has(r.replacedBy)) oldHalfOf.set(r.replacedBy, r.live);
+  for (const r of diff.removals)
+    if (r.replacedBy && !oldHalfOf.has(r.replacedBy)) oldHalfOf.set(r.replacedBy, r.live);
 
   for (const c of diff.changes) {
     const d = c.desired;
@@ -204,7 +210,14 @@ function operationsFor(diff: EnvironmentDiff, options: PlanOptions): Operation[]
       for (const t of r.dissociate) {
         const id = `dissociate:${path}→${targetKey(t)}`;
         detach.push(id);
-        ops.push({ id, action: 'dissociate', environment: env, policy: { ...ref }, target: t, depends_on: [] });
+        ops.push({
+          id,
+          action: 'dissociate',
+          environment: env,
+          policy: { ...ref },
+          target: t,
+          depends_on: [],
+        });
       }
       ops.push({
         id: `delete:${path}`,
@@ -330,7 +343,8 @@ function unfilteredTargets(input: EnvironmentInput, ops: readonly Operation[]): 
     // Ids the target reports that this read cannot type (out of scope) still filter: count them.
     for (const id of t.policyIds ?? []) ensure(t.target).set(id, isIngressType(typeById.get(id) ?? 'ip'));
   }
-  for (const p of input.live.policies) for (const t of p.associations) ensure(t).set(p.id, isIngressType(p.type));
+  for (const p of input.live.policies)
+    for (const t of p.associations) ensure(t).set(p.id, isIngressType(p.type));
   const before = new Map([...attached].map(([k, m]) => [k, [...m.values()].some(Boolean)]));
 
   for (const op of ops) {

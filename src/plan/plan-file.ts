@@ -66,16 +66,22 @@ export function findStaleness(saved: Plan, fresh: Plan): string[] {
       const before = saved.fingerprints[op.environment]?.[key];
       const now = fresh.fingerprints[op.environment]?.[key];
       if (before !== now) {
-        const what = key.startsWith('policy:') ? `policy ${op.policy.name} (${key.slice(7)})` : key.replace(':', ' ');
+        const what = key.startsWith('policy:')
+          ? `policy ${op.policy.name} (${key.slice(7)})`
+          : key.replace(':', ' ');
         problems.push(
-          now === undefined ? `${op.environment}: ${what} no longer exists` : `${op.environment}: ${what} changed`,
+          now === undefined
+            ? `${op.environment}: ${what} no longer exists`
+            : `${op.environment}: ${what} changed`,
         );
       }
     }
   }
   const savedIds = new Set(saved.operations.map((o) => o.id));
   const freshIds = new Set(fresh.operations.map((o) => o.id));
-  for (const id of savedIds) if (!freshIds.has(id)) problems.push(`operation ${id} is no longer needed (already applied?)`);
-  for (const id of freshIds) if (!savedIds.has(id)) problems.push(`operation ${id} is now needed but not in the plan`);
+  for (const id of savedIds)
+    if (!freshIds.has(id)) problems.push(`operation ${id} is no longer needed (already applied?)`);
+  for (const id of freshIds)
+    if (!savedIds.has(id)) problems.push(`operation ${id} is now needed but not in the plan`);
   return problems;
 }

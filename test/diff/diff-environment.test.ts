@@ -1,0 +1,369 @@
+import { describe, expect, it } from 'vitest';
+import { CAPABILITIES } from '../../src/backends/capabilities.js';
+import { diffEnvironment } from '../../src/diff/diff-environment.js';
+import {
+  association,
+  deployment,
+  desiredEnv,
+  guardsOf,
+  liveEnv,
+  livePolicy,
+  liveTarget,
+  opById,
+  opList,
+  planOne,
+  policy,
+  project,
+  rule,
+  targetsOf,
+} from '../support/core-fixtures.js';
+
+const d1 = deployment('d1');
+const d2 = deployment('d2');
+const d3 = deployment('d3');
+
+describe('identity by (region, name)', () => {
+  it('adopts a live policy equal to the declared one: zero operations', () => {
+    const live = [livePolicy('L1', 'office', { associations: [d1] })];
+    const desired = desiredEnv({ policies: [policy('office')], associations: [association(d1, 'office')] });
+    const { plan, diagnostics } = planOne(desired, liveEnv(live, targetsOf(live)));
+    expect(plan.operations).toEqual([]);
+    expect(plan.refusals).toEqual([]);
+    expect(diagnostics).toEqual([]);
+    expect(plan.summary.total).toBe(0);
+  });
+
+  it('updates description, include_by_default and rules in place, carrying the whole spec', () => {
+    const live = [livePolicy('L1', 'office', { description: 'old', rules: [rule('1.1.1.1')] })];
+    const desired = desiredEnv({
+      policies: [
+        policy('office', { description: 'new', include_by_default: true, rules: [rule('2.2.2.2')] }),
+      ],
+    });
+    const { plan } = planOne(desired, liveEnv(live));
+    expect(opList(plan)).toEqual(['update:prod/us-east-1/office']);
+    const op = opById(plan, 'update:prod/us-east-1/office');
+    expect(op).toMatchObject({
+      action: 'update',
+      policy: { region: 'us-east-1', name: 'office', type: 'ip', id: 'L1' },
+      spec: { name: 'office', description: 'new', include_by_default: true, rules: [rule('2.2.2.2')] },
+      depends_on: [],
+    });
+    expect(op.action === 'update' && op.changes.map((c) => c.field)).toEqual([
+      'description',
+      'include_by_default',
+      'rules',
+    ]);
+  });
+
+  it('ess/ece: reordered rules and different or absent rule ids are no change', () => {
+    const liveRules = [
+      { source: '2.2.2.2', id: 'r-9' },
+      { source: '1.1.1.1', description: 'one', id: 'r-8' },
+    ] as never[];
+    for (const api of ['ess', 'ece'] as const) {
+      const live = [livePolicy('L1', 'office', { rules: liveRules })];
+      const desired = desiredEnv({
+        api,
+        policies: [policy('office', { rules: [rule('1.1.1.1', 'one'), rule('2.2.2.2')] })],
+      });
+      expect(opList(planOne(desired, liveEnv(live)).plan)).toEqual([]);
+    }
+  });
+
+  it('ess: duplicate rules count (multiset)', () => {
+    const live = [livePolicy('L1', 'office', { rules: [rule('1.1.1.1'), rule('1.1.1.1'), rule('2.2.2.2')] })];
+    const desired = desiredEnv({
+      policies: [policy('office', { rules: [rule('1.1.1.1'), rule('2.2.2.2'), rule('2.2.2.2')] })],
+    });
+    expect(opList(planOne(desired, liveEnv(live)).plan)).toEqual(['update:prod/us-east-1/office']);
+  });
+
+  it('serverless: rules are an ordered list, reordering is an update', () => {
+    const p1 = project('p1');
+    const live = [
+      livePolicy('L1', 'office', { rules: [rule('2.2.2.2'), rule('1.1.1.1')], associations: [p1] }),
+    ];
+    const desired = desiredEnv({
+      api: 'serverless',
+      policies: [policy('office', { rules: [rule('1.1.1.1'), rule('2.2.2.2')] })],
+      associations: [association(p1, 'office')],
+    });
+    const { plan } = planOne(desired, liveEnv(live, targetsOf(live)));
+    expect(opList(plan)).toEqual(['update:prod/us-east-1/office']);
+    const sameOrder = desiredEnv({
+      api: 'serverless',
+      policies: [policy('office', { rules: [rule('2.2.2.2'), rule('1.1.1.1')] })],
+      associations: [association(p1, 'office')],
+    });
+    expect(opList(planOne(sameOrder, liveEnv(live, targetsOf(live))).plan)).toEqual([]);
+  });
+
+  it('absent ≡ empty: description, egress ports, port order', () => {
+    const live = [
+      livePolicy('L1', 'egress', {
+        type: 'egress_firewall',
+        description: undefined as unknown as string,
+        rules: [
+          { egress_rule: { target: '0.0.0.0/0', protocol: 'tcp', ports: [443, 80] } },
+          { egress_rule: { target: '10.0.0.0/8', protocol: 'all' } },
+        ],
+      }),
+    ];
+    const desired = desiredEnv({
+      policies: [
+        policy('egress', {
+          type: 'egress_firewall',
+          description: '',
+          rules: [
+            { egress_rule: { target: '10.0.0.0/8', protocol: 'all', ports: [] } },
+            { egress_rule: { target: '0.0.0.0/0', protocol: 'tcp', ports: [80, 443] } },
+          ],
+        }),
+      ],
+    });
+    expect(opList(planOne(desired, liveEnv(live)).plan)).toEqual([]);
+  });
+
+  it('creates a policy that is not live, in the declared region', () => {
+    const desired = desiredEnv({ policies: [policy('office', { region: 'eu-west-1' })] });
+    const { plan } = planOne(desired, liveEnv([livePolicy('L1', 'other', { region: 'eu-west-1' })]));
+    expect(opList(plan)).toEqual(['create:prod/eu-west-1/office']);
+    expect(opById(plan, 'create:prod/eu-west-1/office')).toMatchObject({
+      action: 'create',
+      policy: { region: 'eu-west-1', name: 'office', type: 'ip' },
+      spec: { region: 'eu-west-1', name: 'office', type: 'ip', description: '', rules: [rule('10.0.0.0/8')] },
+      depends_on: [],
+    });
+    expect(opById(plan, 'create:prod/eu-west-1/office').policy.id).toBeUndefined();
+  });
+});
+
+describe('ambiguity', () => {
+  it('two live policies with the same region and name: non-blocking refusal naming both ids, nothing planned for it', () => {
+    const live = [
+      livePolicy('L2', 'office', { rules: [rule('9.9.9.9')] }),
+      livePolicy('L1', 'office', { associations: [d1] }),
+      livePolicy('L3', 'vpn', { description: 'old' }),
+    ];
+    const desired = desiredEnv({
+      prune: true,
+      policies: [policy('office'), policy('vpn', { description: 'new' })],
+      associations: [association(d2, 'office')],
+    });
+    const { plan } = planOne(desired, liveEnv(live, targetsOf(live, desired.associations)));
+    expect(opList(plan)).toEqual(['update:prod/us-east-1/vpn']);
+    expect(plan.refusals).toHaveLength(1);
+    const [refusal] = plan.refusals;
+    expect(refusal).toMatchObject({ guard: 'ambiguous_policy', blocking: false, environment: 'prod' });
+    expect(refusal?.message).toContain('L1, L2');
+    expect(plan.notes.filter((n) => n.kind === 'ambiguous')).toHaveLength(1);
+  });
+
+  it('leaves a same-name live policy in another region alone when the declared one is ambiguous', () => {
+    const live = [
+      livePolicy('L1', 'office'),
+      livePolicy('L2', 'office'),
+      livePolicy('L3', 'office', { region: 'eu-west-1', associations: [d1] }),
+    ];
+    const desired = desiredEnv({ prune: true, policies: [policy('office')] });
+    const { plan } = planOne(desired, liveEnv(live, [liveTarget(d1, { region: 'eu-west-1' })]));
+    expect(opList(plan)).toEqual([]);
+    expect(guardsOf(plan)).toEqual(['ambiguous_policy']);
+  });
+
+  it('an old and a new half of a type change are not ambiguous: the declared type wins', () => {
+    const live = [livePolicy('OLD', 'pl', { type: 'ip' }), livePolicy('NEW', 'pl', { type: 'vpce' })];
+    const desired = desiredEnv({ policies: [policy('pl', { type: 'vpce' })] });
+    const { plan } = planOne(desired, liveEnv(live));
+    expect(guardsOf(plan)).toEqual([]);
+    expect(opList(plan)).toEqual(['delete:prod/us-east-1/pl@OLD']);
+  });
+});
+
+describe('unmanaged policies, prune and scope', () => {
+  it('shows unmanaged live policies as notes and leaves them untouched', () => {
+    const live = [livePolicy('U1', 'legacy', { associations: [d1] })];
+    const { plan } = planOne(desiredEnv(), liveEnv(live, targetsOf(live)));
+    expect(plan.operations).toEqual([]);
+    expect(plan.notes).toEqual([
+      expect.objectContaining({
+        kind: 'unmanaged',
+        policy: { region: 'us-east-1', name: 'legacy', id: 'U1' },
+      }),
+    ]);
+  });
+
+  it('prune: true dissociates every association and deletes; protect keeps the policy', () => {
+    const live = [
+      livePolicy('U1', 'legacy', { associations: [d1, d2] }),
+      livePolicy('U2', 'break-glass', { associations: [d1] }),
+      livePolicy('K1', 'keep', { associations: [d1, d2] }),
+    ];
+    const desired = desiredEnv({
+      prune: true,
+      protect: ['break-glass'],
+      policies: [policy('keep')],
+      associations: [association(d1, 'keep'), association(d2, 'keep')],
+    });
+    const { plan } = planOne(desired, liveEnv(live, targetsOf(live)));
+    expect(opList(plan)).toEqual([
+      'dissociate:prod/us-east-1/legacy@U1→deployment:d1',
+      'dissociate:prod/us-east-1/legacy@U1→deployment:d2',
+      'delete:prod/us-east-1/legacy@U1',
+    ]);
+    expect(opById(plan, 'delete:prod/us-east-1/legacy@U1')).toMatchObject({
+      reason: 'pruned',
+      depends_on: [
+        'dissociate:prod/us-east-1/legacy@U1→deployment:d1',
+        'dissociate:prod/us-east-1/legacy@U1→deployment:d2',
+      ],
+    });
+    expect(plan.notes.find((n) => n.kind === 'unmanaged')?.policy).toEqual({
+      region: 'us-east-1',
+      name: 'break-glass',
+      id: 'U2',
+    });
+    expect(plan.refusals).toEqual([]);
+  });
+
+  it('regions: scope ignores live policies out of scope, even with prune', () => {
+    const live = [livePolicy('X1', 'other', { region: 'eu-west-1' }), livePolicy('U1', 'legacy')];
+    const desired = desiredEnv({ prune: true, regions: ['us-east-1'] });
+    const { plan } = planOne(desired, liveEnv(live));
+    expect(opList(plan)).toEqual(['delete:prod/us-east-1/legacy@U1']);
+    expect(plan.notes.some((n) => n.policy?.id === 'X1')).toBe(false);
+  });
+
+  it('regions: scope does not take an out-of-scope same-name policy for the old half of a move', () => {
+    const live = [livePolicy('X1', 'office', { region: 'eu-west-1' })];
+    const desired = desiredEnv({ regions: ['us-east-1'], policies: [policy('office')] });
+    expect(opList(planOne(desired, liveEnv(live)).plan)).toEqual(['create:prod/us-east-1/office']);
+  });
+});
+
+describe('associations', () => {
+  it('are authoritative for managed policies: adds and removes', () => {
+    const live = [livePolicy('L1', 'office', { associations: [d1, d2] })];
+    const desired = desiredEnv({
+      policies: [policy('office')],
+      associations: [association(d2, 'office'), association(d3, 'office')],
+    });
+    const { plan } = planOne(desired, liveEnv(live, targetsOf(live, desired.associations)));
+    expect(opList(plan)).toEqual([
+      'associate:prod/us-east-1/office→deployment:d3',
+      'dissociate:prod/us-east-1/office@L1→deployment:d1',
+    ]);
+    expect(opById(plan, 'associate:prod/us-east-1/office→deployment:d3')).toMatchObject({
+      policy: { id: 'L1' },
+      target: d3,
+      depends_on: [],
+    });
+  });
+
+  it('include_by_default: true keeps undeclared live associations and lists them as auto-attached', () => {
+    const live = [livePolicy('L1', 'office', { include_by_default: true, associations: [d1, d2] })];
+    const desired = desiredEnv({
+      policies: [policy('office', { include_by_default: true })],
+      associations: [association(d1, 'office')],
+    });
+    const { plan } = planOne(desired, liveEnv(live, targetsOf(live)));
+    expect(plan.operations).toEqual([]);
+    expect(plan.notes).toEqual([expect.objectContaining({ kind: 'auto_attached', target: d2 })]);
+  });
+
+  it('never touches associations of unmanaged policies; notes them on touched targets only', () => {
+    const live = [
+      livePolicy('U1', 'legacy', { associations: [d1, d3] }),
+      livePolicy('L1', 'office', { associations: [d2] }),
+    ];
+    const desired = desiredEnv({ policies: [policy('office')], associations: [association(d1, 'office')] });
+    const { plan } = planOne(desired, liveEnv(live, targetsOf(live)));
+    expect(opList(plan)).toEqual([
+      'associate:prod/us-east-1/office→deployment:d1',
+      'dissociate:prod/us-east-1/office@L1→deployment:d2',
+    ]);
+    const ua = plan.notes.filter((n) => n.kind === 'unmanaged_association');
+    expect(ua.map((n) => n.target)).toEqual([d1]);
+    expect(plan.operations.some((o) => o.policy.id === 'U1')).toBe(false);
+  });
+
+  it('notes an unmanaged association on a target that only loses a pruned policy', () => {
+    const live = [
+      livePolicy('U1', 'legacy', { associations: [d1] }),
+      livePolicy('P1', 'gone', { associations: [d1] }),
+    ];
+    const desired = desiredEnv({ prune: true, protect: ['legacy'] });
+    const { plan } = planOne(desired, liveEnv(live, targetsOf(live)));
+    expect(plan.notes.filter((n) => n.kind === 'unmanaged_association').map((n) => n.policy?.id)).toEqual([
+      'U1',
+    ]);
+  });
+});
+
+describe('diagnostics against live state', () => {
+  it('region mismatch and unknown target carry the association position', () => {
+    const far = deployment('far');
+    const desired = desiredEnv({
+      policies: [policy('office')],
+      associations: [
+        association(far, 'office', { position: { file: 'policies/a.yaml', line: 12, col: 5 } }),
+        association(deployment('ghost'), 'office', {
+          position: { file: 'policies/a.yaml', line: 20, col: 5 },
+        }),
+      ],
+    });
+    const { plan, diagnostics } = planOne(
+      desired,
+      liveEnv([livePolicy('L1', 'office')], [liveTarget(far, { region: 'eu-west-1' })]),
+    );
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        code: 'E_REGION_MISMATCH',
+        file: 'policies/a.yaml',
+        line: 12,
+        col: 5,
+      }),
+      expect.objectContaining({
+        severity: 'error',
+        code: 'E_UNKNOWN_TARGET',
+        file: 'policies/a.yaml',
+        line: 20,
+        col: 5,
+      }),
+    ]);
+    expect(plan.operations).toEqual([]);
+  });
+
+  it('resolves a name declared in two regions by the target region', () => {
+    const far = deployment('far');
+    const desired = desiredEnv({
+      policies: [policy('office'), policy('office', { region: 'eu-west-1' })],
+      associations: [association(far, 'office'), association(d1, 'office')],
+    });
+    const { plan, diagnostics } = planOne(
+      desired,
+      liveEnv([], [liveTarget(far, { region: 'eu-west-1' }), liveTarget(d1)]),
+    );
+    expect(diagnostics).toEqual([]);
+    expect(opList(plan)).toEqual([
+      'create:prod/eu-west-1/office',
+      'create:prod/us-east-1/office',
+      'associate:prod/eu-west-1/office→deployment:far',
+      'associate:prod/us-east-1/office→deployment:d1',
+    ]);
+  });
+});
+
+describe('diffEnvironment directly', () => {
+  it('returns one change per declared policy and removals for old halves', () => {
+    const live = [livePolicy('OLD', 'office', { region: 'eu-west-1', associations: [d1] })];
+    const desired = desiredEnv({ policies: [policy('office')] });
+    const diff = diffEnvironment(desired, liveEnv(live, targetsOf(live)), CAPABILITIES.ess);
+    expect(diff.changes.map((c) => [c.desired.name, c.action])).toEqual([['office', 'replace']]);
+    expect(diff.removals.map((r) => [r.live.id, r.reason, r.dissociate])).toEqual([
+      ['OLD', 'replaced', [d1]],
+    ]);
+  });
+});
