@@ -41,6 +41,14 @@ function listOf(seed: Record<string, unknown>, key: string): Record<string, unkn
   if (!Array.isArray(v)) fail(key, 'must be a list');
   return v.map((item, i) => {
     if (!isObject(item)) fail(`${key}[${i}]`, 'must be a mapping');
+    // YAML reads an unquoted all-digit id as a number; say so instead of "invalid id".
+    if (typeof item['id'] === 'number') fail(`${key}[${i}].id`, 'must be a string (quote it in YAML)');
+    for (const list of ['associations', 'traffic_filters']) {
+      const ids = item[list];
+      if (Array.isArray(ids) && ids.some((x) => typeof x !== 'string')) {
+        fail(`${key}[${i}].${list}`, 'must be a list of id strings (quote numeric ids in YAML)');
+      }
+    }
     return item;
   });
 }
