@@ -9,14 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmulator } from '../src/emulator/index.js';
+import { startEmulator, type SeedData } from '../src/emulator/index.js';
 import { processIo } from '../src/cli/io.js';
 import { run } from '../src/cli/run.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const examples = join(root, 'policies.example');
 
-const cloudSeed = {
+const cloudSeed: SeedData = {
   deployments: [
     { id: '5470a0010ebf437bb9294ea9fcba0ba0', name: 'prod-search', region: 'azure-japaneast' },
     { id: '8b3ed8d5a6c44a5c9f1c3a2ab51c2f10', name: 'prod-observability', region: 'azure-japaneast' },
@@ -34,12 +34,22 @@ const cloudSeed = {
     },
   ],
   projects: [
-    { type: 'elasticsearch', id: '0123456789abcdef0123456789abcdef', name: 'search-sls', region_id: 'aws-us-east-1' },
-    { type: 'security', id: 'fedcba9876543210fedcba9876543210', name: 'siem-sls', region_id: 'aws-us-east-1' },
+    {
+      type: 'elasticsearch',
+      id: '0123456789abcdef0123456789abcdef',
+      name: 'search-sls',
+      region_id: 'aws-us-east-1',
+    },
+    {
+      type: 'security',
+      id: 'fedcba9876543210fedcba9876543210',
+      name: 'siem-sls',
+      region_id: 'aws-us-east-1',
+    },
   ],
 };
 
-const eceSeed = {
+const eceSeed: SeedData = {
   deployments: [{ id: 'eceb0000000000000000000000000001', name: 'onprem-logs', region: 'ece-region' }],
 };
 
@@ -73,7 +83,11 @@ async function main(): Promise<number> {
         '',
       ].join('\n'),
     );
-    const io = { ...processIo(), cwd: dir, env: { ...process.env, EC_API_KEY: 'demo-key', ECE_API_KEY: 'demo-ece-key' } };
+    const io = {
+      ...processIo(),
+      cwd: dir,
+      env: { ...process.env, EC_API_KEY: 'demo-key', ECE_API_KEY: 'demo-ece-key' },
+    };
 
     banner(`emulators: cloud ${cloud.url}, ece ${ece.url}`);
     banner('ecfence validate');

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.js';
-import { processIo, type Io } from './io.js';
+import type { Io } from './io.js';
 import { ApiError, InternalError, SafetyRefusal, UserInputError } from '../model/errors.js';
 import { formatDiagnostic } from '../model/diagnostics.js';
 
@@ -185,9 +185,10 @@ function reportError(error: unknown, io: Io): void {
   } else if (error instanceof ApiError) {
     io.stderr(`error: ${error.message}\n`);
   } else if (error instanceof InternalError || error instanceof Error) {
-    io.stderr(`internal error: ${error.stack ?? error.message}\nThis is a bug in ecfence; please report it.\n`);
+    io.stderr(
+      `internal error: ${error.stack ?? error.message}\nThis is a bug in ecfence; please report it.\n`,
+    );
   } else {
     io.stderr(`internal error: ${String(error)}\nThis is a bug in ecfence; please report it.\n`);
   }
 }
-

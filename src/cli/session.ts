@@ -1,6 +1,6 @@
 import { CAPABILITIES } from '../backends/capabilities.js';
-import { createBackend } from '../backends/registry.js';
-import type { Backend } from '../backends/types.js';
+import { createBackend, type ConnectedBackend } from '../backends/registry.js';
+import type { RetryOptions } from '../backends/http.js';
 import { loadProject } from '../load/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { formatDiagnostic, hasErrors } from '../model/diagnostics.js';
@@ -36,28 +36,65 @@ export function loadDesired(flags: Flags, io: Io, requireCredentials: boolean): 
   for (const d of result.diagnostics) if (d.severity === 'warning') io.stderr(`${formatDiagnostic(d)}\n`);
   if (!result.desired || hasErrors(result.diagnostics)) {
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
-    throw new UserInputError(`${errors.length} error(s) in configuration; nothing was sent to any API`, errors);
+    throw new UserInputError(
+      `${errors.length} error(s) in configuration; nothing was sent to any API`,
+      errors,
+    );
   }
   return result.desired;
 }
 
 export interface LiveSession {
   inputs: EnvironmentInput[];
-  backends: Map<string, Backend>;
+  backends: Map<string, ConnectedBackend>;
   lives: Map<string, LiveEnvironment>;
 }
 
+/** Retry bounds can be tightened (or loosened) per run: ECFENCE_RETRY_ATTEMPTS, ECFENCE_RETRY_MAX_MS. */
+export function retryFromEnv(env: Io['env']): Partial<RetryOptions> {
+  const out: Partial<RetryOptions> = {};
+  const attempts = env['ECFENCE_RETRY_ATTEMPTS'];
+  const maxMs = env['ECFENCE_RETRY_MAX_MS'];
+  if (attempts !== undefined) {
+    const n = Number(attempts);
+    if (!Number.isInteger(n) || n < 1 || n > 20)
+      throw new UserInputError(`ECFENCE_RETRY_ATTEMPTS must be 1–20 (got '${attempts}')`);
+    out.maxAttempts = n;
+  }
+  if (maxMs !== undefined) {
+    const n = Number(maxMs);
+    if (!Number.isInteger(n) || n < 0)
+      throw new UserInputError(`ECFENCE_RETRY_MAX_MS must be a whole number of ms (got '${maxMs}')`);
+    out.maxTotalMs = n;
+    out.maxDelayMs = Math.min(10_000, Math.max(1, n));
+    out.baseDelayMs = Math.min(500, Math.max(1, Math.floor(n / 10)));
+  }
+  return out;
+}
+
 /** One back end per environment, created before any request so credential errors stop everything. */
-export function createBackends(desired: DesiredState, io: Io, logger: Logger): Map<string, Backend> {
-  const backends = new Map<string, Backend>();
+export function createBackends(desired: DesiredState, io: Io, logger: Logger): Map<string, ConnectedBackend> {
+  const backends = new Map<string, ConnectedBackend>();
+  const retry = retryFromEnv(io.env);
   for (const env of desired.environments) {
-    backends.set(env.config.name, createBackend(env.config, { env: io.env, logger: logger.child({ env: env.config.name }) }));
+    backends.set(
+      env.config.name,
+      createBackend(env.config, { env: io.env, logger: logger.child({ env: env.config.name }), retry }),
+    );
   }
   return backends;
 }
 
+/** Frees keep-alive sockets so the process can exit promptly. */
+export function closeBackends(backends: Iterable<ConnectedBackend>): void {
+  for (const b of backends) b.close();
+}
+
 /** Reads every environment's live state in parallel (a constant number of requests each). */
-export async function readLive(desired: DesiredState, backends: Map<string, Backend>): Promise<LiveSession> {
+export async function readLive(
+  desired: DesiredState,
+  backends: Map<string, ConnectedBackend>,
+): Promise<LiveSession> {
   const lives = new Map<string, LiveEnvironment>();
   const inputs = await Promise.all(
     desired.environments.map(async (env) => {

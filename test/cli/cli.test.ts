@@ -124,7 +124,9 @@ describe('ecfence CLI (built binary)', () => {
 
   it('shows field changes for an update', async () => {
     writeProjectFiles(dir, {
-      'policies/main.yaml': policies().replace('Office networks', 'Office and VPN').replace('10.20.0.0/16', '10.30.0.0/16'),
+      'policies/main.yaml': policies()
+        .replace('Office networks', 'Office and VPN')
+        .replace('10.20.0.0/16', '10.30.0.0/16'),
     });
     const r = await runCli(['plan'], { cwd: dir, env });
     expect(r.code).toBe(0);
@@ -135,7 +137,10 @@ describe('ecfence CLI (built binary)', () => {
 
   it('refuses (exit 4) a plan that would leave a filtered deployment open to the internet', async () => {
     writeProjectFiles(dir, {
-      'policies/main.yaml': policies().replace(`  - deployment: ${DEP_B}\n    policies: [office-ingress]\n`, ''),
+      'policies/main.yaml': policies().replace(
+        `  - deployment: ${DEP_B}\n    policies: [office-ingress]\n`,
+        '',
+      ),
     });
     const r = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(r.code).toBe(4);
@@ -161,13 +166,20 @@ describe('ecfence CLI (built binary)', () => {
 
   it('exits 5 with a report when some operations fail', async () => {
     writeProjectFiles(dir, {
-      'policies/main.yaml': policies(`  - name: extra\n    region: ${REGION}\n    type: ip\n    rules:\n      - source: 10.9.0.0/16\n`).replace(
+      'policies/main.yaml': policies(
+        `  - name: extra\n    region: ${REGION}\n    type: ip\n    rules:\n      - source: 10.9.0.0/16\n`,
+      ).replace(
         `policies: [office-ingress]\n  - deployment: ${DEP_B}`,
         `policies: [office-ingress, extra]\n  - deployment: ${DEP_B}`,
       ),
     });
-    emulator.setFaults({ script: [{ method: 'POST', pathPattern: '/associations', fault: '500', times: 1000 }] });
-    const r = await runCli(['apply', '--auto-approve'], { cwd: dir, env: { ...env, ECFENCE_RETRY_MAX_MS: '50' } });
+    emulator.setFaults({
+      script: [{ method: 'POST', pathPattern: '/associations', fault: '500', times: 1000 }],
+    });
+    const r = await runCli(['apply', '--auto-approve'], {
+      cwd: dir,
+      env: { ...env, ECFENCE_RETRY_MAX_MS: '50' },
+    });
     expect(r.code).toBe(5);
     expect(r.stdout).toMatch(/done\s+prod create/);
     expect(r.stdout).toMatch(/failed\s+prod associate/);

@@ -30,7 +30,9 @@ const CASES: Case[] = [
     api: 'ess',
     flavor: 'cloud',
     region: 'gcp-us-central1',
-    seed: { deployments: [0, 1, 2].map((i) => ({ id: dep(i), name: `dep-${i}`, region: 'gcp-us-central1' })) },
+    seed: {
+      deployments: [0, 1, 2].map((i) => ({ id: dep(i), name: `dep-${i}`, region: 'gcp-us-central1' })),
+    },
     target: (i) => `deployment: ${dep(i)}`,
     targets: [0, 1, 2].map(dep),
   },
@@ -47,7 +49,12 @@ const CASES: Case[] = [
     flavor: 'cloud',
     region: 'aws-us-east-1',
     seed: {
-      projects: [0, 1, 2].map((i) => ({ type: 'elasticsearch', id: prj(i), name: `prj-${i}`, region_id: 'aws-us-east-1' })),
+      projects: [0, 1, 2].map((i) => ({
+        type: 'elasticsearch',
+        id: prj(i),
+        name: `prj-${i}`,
+        region_id: 'aws-us-east-1',
+      })),
     },
     target: (i) => `project: { type: elasticsearch, id: ${prj(i)} }`,
     targets: [0, 1, 2].map(prj),

@@ -1,5 +1,10 @@
 import { createInterface } from 'node:readline/promises';
-import { executePlan, type ExecutionReport, type ExecutionTarget, type OperationResult } from '../../execute/execute-plan.js';
+import {
+  executePlan,
+  type ExecutionReport,
+  type ExecutionTarget,
+  type OperationResult,
+} from '../../execute/execute-plan.js';
 import { SafetyRefusal, UserInputError } from '../../model/errors.js';
 import { buildPlan } from '../../plan/build-plan.js';
 import { findStaleness, readPlanFile } from '../../plan/plan-file.js';
@@ -9,8 +14,8 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { paint, type Io } from '../io.js';
 import { renderPlanText, summaryLine } from '../render/text.js';
 import { renderReport } from '../render/report.js';
-import { loggerFor, readLive, type Flags } from '../session.js';
-import { planFromFlags } from './plan.js';
+import { closeBackends, loggerFor, readLive, type Flags } from '../session.js';
+import { planFromFlags, type PlannedRun } from './plan.js';
 
 const DEFAULT_CONCURRENCY = 8;
 
@@ -35,11 +40,15 @@ async function confirm(io: Io, total: number): Promise<boolean> {
 }
 
 /** A live counter on a terminal, a log line every few seconds otherwise. */
-function progressReporter(io: Io, total: number): { onResult: (r: OperationResult, n: number) => void; stop: () => void } {
+function progressReporter(
+  io: Io,
+  total: number,
+): { onResult: (r: OperationResult, n: number) => void; stop: () => void } {
   let finished = 0;
   let failed = 0;
   let lastLine = 0;
-  const line = (): string => `progress: ${finished}/${total} operations finished, ${failed} failed or skipped`;
+  const line = (): string =>
+    `progress: ${finished}/${total} operations finished, ${failed} failed or skipped`;
   const interval = io.isTty ? undefined : setInterval(() => io.stderr(`${line()}\n`), 5_000);
   interval?.unref();
   return {
@@ -64,7 +73,8 @@ function progressReporter(io: Io, total: number): { onResult: (r: OperationResul
  * planned again to report convergence.
  */
 export async function runApply(flags: Flags, positionals: readonly string[], io: Io): Promise<ExitCode> {
-  if (positionals.length > 1) throw new UserInputError(`apply takes at most one plan file (got ${positionals.length})`);
+  if (positionals.length > 1)
+    throw new UserInputError(`apply takes at most one plan file (got ${positionals.length})`);
   const concurrency = parseConcurrency(flags);
   const planFile = positionals[0];
   const saved = planFile ? readPlanFile(planFile, io.cwd) : undefined;
@@ -72,7 +82,23 @@ export async function runApply(flags: Flags, positionals: readonly string[], io:
     throw new UserInputError('stdin is not a terminal: pass --auto-approve to apply without confirmation');
   }
   const logger = loggerFor(flags, io);
-  const { desired, session, result } = await planFromFlags(flags, io, logger);
+  const planned = await planFromFlags(flags, io, logger);
+  try {
+    return await applyPlanned(planned, saved, planFile, concurrency, flags, io, logger);
+  } finally {
+    closeBackends(planned.session.backends.values());
+  }
+}
+
+async function applyPlanned(
+  { desired, session, result }: PlannedRun,
+  saved: Plan | undefined,
+  planFile: string | undefined,
+  concurrency: number,
+  flags: Flags,
+  io: Io,
+  logger: Logger,
+): Promise<ExitCode> {
   let plan: Plan = result.plan;
 
   if (saved) {
@@ -138,7 +164,10 @@ async function verifyConvergence(
 ): Promise<{ ok: boolean; remaining: number }> {
   try {
     const session = await readLive(desired, backends);
-    const { plan } = buildPlan(desired, session.inputs, { force: true, noDelete: flags['no-delete'] === true });
+    const { plan } = buildPlan(desired, session.inputs, {
+      force: true,
+      noDelete: flags['no-delete'] === true,
+    });
     return { ok: plan.summary.total === 0, remaining: plan.summary.total };
   } catch (error) {
     logger.warn({ reason: (error as Error).message }, 'could not re-read live state after apply');

@@ -17,10 +17,13 @@ function numberFlag(flags: Flags, name: string, min: number, max: number): numbe
 /** `ecfence emulator`: serves until interrupted (SIGINT/SIGTERM), then closes cleanly. */
 export async function runEmulator(flags: Flags, io: Io): Promise<ExitCode> {
   const flavor = (flags['flavor'] as string | undefined) ?? 'cloud';
-  if (flavor !== 'cloud' && flavor !== 'ece') throw new UserInputError(`--flavor must be cloud or ece (got '${flavor}')`);
+  if (flavor !== 'cloud' && flavor !== 'ece')
+    throw new UserInputError(`--flavor must be cloud or ece (got '${flavor}')`);
   const host = (flags['host'] as string | undefined) ?? '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !host.startsWith('127.')) {
-    throw new UserInputError(`--host must be a loopback address (got '${host}'): the emulator is for local use only`);
+    throw new UserInputError(
+      `--host must be a loopback address (got '${host}'): the emulator is for local use only`,
+    );
   }
   const faults: FaultConfig = {
     latencyMs: numberFlag(flags, 'latency', 0, 60_000),

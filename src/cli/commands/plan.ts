@@ -6,7 +6,15 @@ import type { DesiredState } from '../../model/types.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { renderPlan, PLAN_FORMATS, type PlanFormat } from '../render/index.js';
-import { createBackends, loadDesired, loggerFor, readLive, type Flags, type LiveSession } from '../session.js';
+import {
+  closeBackends,
+  createBackends,
+  loadDesired,
+  loggerFor,
+  readLive,
+  type Flags,
+  type LiveSession,
+} from '../session.js';
 import type { Logger } from '../../log.js';
 
 export interface PlannedRun {
@@ -19,21 +27,29 @@ export interface PlannedRun {
 export async function planFromFlags(flags: Flags, io: Io, logger: Logger): Promise<PlannedRun> {
   const desired = loadDesired(flags, io, true);
   const backends = createBackends(desired, io, logger);
-  const session = await readLive(desired, backends);
-  for (const live of session.lives.values()) {
-    logger.info({ env: live.environment, requests: live.requests, policies: live.policies.length }, 'live state read');
+  try {
+    const session = await readLive(desired, backends);
+    for (const live of session.lives.values()) {
+      logger.info(
+        { env: live.environment, requests: live.requests, policies: live.policies.length },
+        'live state read',
+      );
+    }
+    const result = buildPlan(desired, session.inputs, {
+      force: flags['force'] === true,
+      noDelete: flags['no-delete'] === true,
+    });
+    if (hasErrors(result.diagnostics)) {
+      throw new UserInputError(
+        `${result.diagnostics.length} error(s) in configuration found against live state; nothing was changed`,
+        result.diagnostics,
+      );
+    }
+    return { desired, session, result };
+  } catch (error) {
+    closeBackends(backends.values());
+    throw error;
   }
-  const result = buildPlan(desired, session.inputs, {
-    force: flags['force'] === true,
-    noDelete: flags['no-delete'] === true,
-  });
-  if (hasErrors(result.diagnostics)) {
-    throw new UserInputError(
-      `${result.diagnostics.length} error(s) in configuration found against live state; nothing was changed`,
-      result.diagnostics,
-    );
-  }
-  return { desired, session, result };
 }
 
 export function parseFormat(flags: Flags): PlanFormat {
@@ -48,7 +64,8 @@ export function parseFormat(flags: Flags): PlanFormat {
 export async function runPlan(flags: Flags, io: Io): Promise<ExitCode> {
   const format = parseFormat(flags);
   const logger = loggerFor(flags, io);
-  const { result } = await planFromFlags(flags, io, logger);
+  const { result, session } = await planFromFlags(flags, io, logger);
+  closeBackends(session.backends.values());
   const { plan } = result;
   io.stdout(renderPlan(plan, format, io));
   const out = flags['out'] as string | undefined;

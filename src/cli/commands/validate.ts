@@ -39,7 +39,9 @@ export async function runValidate(flags: Flags, io: Io): Promise<ExitCode> {
   const warnings = result.diagnostics.length - errors;
   const failed = errors > 0 || (flags['strict'] === true && warnings > 0);
   if (format === 'json') {
-    io.stdout(`${JSON.stringify({ valid: !failed, errors, warnings, files: result.files, diagnostics: result.diagnostics }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ valid: !failed, errors, warnings, files: result.files, diagnostics: result.diagnostics }, null, 2)}\n`,
+    );
   } else if (format === 'github') {
     for (const d of result.diagnostics) io.stdout(`${githubAnnotation(d)}\n`);
   } else {

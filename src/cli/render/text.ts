@@ -4,14 +4,15 @@ import type { FieldChange, Operation, Plan } from '../../plan/types.js';
 import { paint, type Colour } from '../io.js';
 
 /** How each action is marked, one line per operation. */
-export const MARKERS: Readonly<Record<Operation['action'], { mark: string; colour: Colour; verb: string }>> = {
-  create: { mark: '+', colour: 'green', verb: 'create' },
-  replace: { mark: '-/+', colour: 'magenta', verb: 'replace' },
-  update: { mark: '~', colour: 'yellow', verb: 'update' },
-  associate: { mark: '→', colour: 'cyan', verb: 'associate' },
-  dissociate: { mark: '-→', colour: 'yellow', verb: 'dissociate' },
-  delete: { mark: '-', colour: 'red', verb: 'delete' },
-};
+export const MARKERS: Readonly<Record<Operation['action'], { mark: string; colour: Colour; verb: string }>> =
+  {
+    create: { mark: '+', colour: 'green', verb: 'create' },
+    replace: { mark: '-/+', colour: 'magenta', verb: 'replace' },
+    update: { mark: '~', colour: 'yellow', verb: 'update' },
+    associate: { mark: '→', colour: 'cyan', verb: 'associate' },
+    dissociate: { mark: '-→', colour: 'yellow', verb: 'dissociate' },
+    delete: { mark: '-', colour: 'red', verb: 'delete' },
+  };
 
 export function ruleLabel(rule: Rule): string {
   const parts: string[] = [];
@@ -24,7 +25,9 @@ export function ruleLabel(rule: Rule): string {
   }
   if (rule.egress_rule) {
     const e = rule.egress_rule;
-    parts.push(`${e.protocol} to ${e.target}${e.ports && e.ports.length > 0 ? ` ports ${e.ports.join(',')}` : ''}`);
+    parts.push(
+      `${e.protocol} to ${e.target}${e.ports && e.ports.length > 0 ? ` ports ${e.ports.join(',')}` : ''}`,
+    );
   }
   if (rule.description) parts.push(`"${rule.description}"`);
   return parts.join(' ');
@@ -105,12 +108,20 @@ export function renderPlanText(plan: Plan, options: { color: boolean }): string 
     out.push(paint(io, 'bold', `${env}: ${ops.length === 0 ? 'no changes' : `${ops.length} operation(s)`}`));
     for (const op of ops) {
       const m = MARKERS[op.action];
-      out.push(`  ${paint(io, m.colour, `${m.mark.padEnd(3)} ${m.verb.padEnd(10)}`)} ${describeOperation(op)}`);
+      out.push(
+        `  ${paint(io, m.colour, `${m.mark.padEnd(3)} ${m.verb.padEnd(10)}`)} ${describeOperation(op)}`,
+      );
       if (op.action === 'update' || op.action === 'replace') {
         for (const line of changeLines(op.changes)) out.push(`        ${line}`);
       }
     }
-    for (const kind of ['auto_attached', 'unmanaged', 'unmanaged_association', 'ambiguous', 'incomplete'] as const) {
+    for (const kind of [
+      'auto_attached',
+      'unmanaged',
+      'unmanaged_association',
+      'ambiguous',
+      'incomplete',
+    ] as const) {
       const some = notes.filter((n) => n.kind === kind);
       if (some.length === 0) continue;
       for (const n of some) out.push(`  ${paint(io, 'gray', `· ${n.message}`)}`);
