@@ -138,6 +138,16 @@ export function createRuleset(state: EmulatorState, flavor: EmulatorFlavor, body
 export function updateRuleset(state: EmulatorState, flavor: EmulatorFlavor, id: string, body: unknown): Json {
   const existing = findRuleset(state, id);
   const req = validateRulesetRequest(flavor, body);
+  // A ruleset only applies in its region; moving it would leave its associations pointing across regions.
+  const total = existing.associations.length + existing.hidden_associations;
+  if (req.region !== existing.region && total > 0) {
+    throw apiError(
+      400,
+      'traffic_filter.region_mismatch',
+      `Ruleset [${id}] has ${total} association(s) in region [${existing.region}]; its region cannot change to [${req.region}]`,
+      ['region'],
+    );
+  }
   existing.name = req.name;
   existing.type = req.type;
   existing.include_by_default = req.include_by_default;
