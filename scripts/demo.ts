@@ -102,7 +102,9 @@ async function main(): Promise<number> {
     banner('ecfence plan --detailed-exitcode   (after apply: expect no changes, exit 0)');
     code = await run(['plan', '--detailed-exitcode'], io);
     console.log(`\nexit code ${code}`);
-    return code;
+    if (code !== 0) return code;
+    banner('ecfence metadata --env serverless --region aws-us-east-1   (PrivateLink details)');
+    return await run(['metadata', '--env', 'serverless', '--region', 'aws-us-east-1'], io);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await cloud.close();

@@ -22,6 +22,7 @@ export const CAPABILITIES: Readonly<Record<ApiKind, Capabilities>> = {
     limits: {},
     defaultEndpoint: 'https://api.elastic-cloud.com',
     auth: ['api_key'],
+    metadata: false,
   },
   ece: {
     api: 'ece',
@@ -31,6 +32,7 @@ export const CAPABILITIES: Readonly<Record<ApiKind, Capabilities>> = {
     associationWrites: 'per-pair',
     limits: {},
     auth: ['api_key', 'basic'],
+    metadata: false,
   },
   serverless: {
     api: 'serverless',
@@ -41,5 +43,6 @@ export const CAPABILITIES: Readonly<Record<ApiKind, Capabilities>> = {
     limits: { name: 128, description: 512, region: 32 },
     defaultEndpoint: 'https://api.elastic-cloud.com',
     auth: ['api_key'],
+    metadata: true,
   },
 };

@@ -24,6 +24,8 @@ export interface Capabilities {
   defaultEndpoint?: string;
   /** Auth schemes the API accepts. */
   auth: readonly ('api_key' | 'basic')[];
+  /** The API serves private-connectivity metadata (`ecfence metadata`). */
+  metadata: boolean;
 }
 
 /**

@@ -38,6 +38,12 @@ export const COMMAND_OPTIONS = {
     'no-delete': { type: 'boolean' },
     concurrency: { type: 'string' },
   },
+  metadata: {
+    env: { type: 'string', multiple: true },
+    region: { type: 'string' },
+    csp: { type: 'string' },
+    format: { type: 'string' },
+  },
   emulator: {
     flavor: { type: 'string' },
     port: { type: 'string' },
@@ -65,6 +71,7 @@ Commands:
   validate            check ecfence.yaml and policy files offline (schema + semantics)
   plan                read live state and print the ordered plan; writes nothing
   apply [PLANFILE]    apply the plan (or exactly a saved plan file), then verify convergence
+  metadata            private connectivity metadata (PrivateLink / PSC) of a serverless environment
   emulator            run the local API emulator (ESS + Serverless, or ECE)
 
 Global options:
@@ -104,6 +111,15 @@ it converged.
   --force            override the percentage guards (max_delete_percent, max_dissociate_percent)
   --no-delete        additive only: skip deletes and dissociations
   --concurrency N    operations in flight at once (default 8)`,
+  metadata: `Usage: ecfence metadata --env NAME [--region REGION] [--csp aws|azure|gcp] [--format table|json]
+
+Prints what you need to create a private endpoint to a serverless region: the endpoint service
+name (AWS PrivateLink service, Azure Private Link alias or GCP service attachment), the private
+hosted zone domain, and the availability zones. Serverless environments only.
+  --env NAME        the serverless environment (required)
+  --region REGION   only this region (e.g. aws-eu-west-1)
+  --csp CSP         only this cloud provider: aws, azure or gcp
+  --format FORMAT   table (default) or json`,
   emulator: `Usage: ecfence emulator [--flavor cloud|ece] [--port N] [--state FILE] [--seed FILE] [fault options]
 
 Runs the local API emulator on loopback: --flavor cloud serves the Elastic Cloud Hosted
@@ -167,6 +183,8 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
         return await (await import('./commands/plan.js')).runPlan(values, io);
       case 'apply':
         return await (await import('./commands/apply.js')).runApply(values, parsed.positionals, io);
+      case 'metadata':
+        return await (await import('./commands/metadata.js')).runMetadata(values, io);
       case 'emulator':
         return await (await import('./commands/emulator.js')).runEmulator(values, io);
     }

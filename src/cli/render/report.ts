@@ -10,12 +10,13 @@ export function renderReport(plan: Plan, report: ExecutionReport, options: { col
   const io = { color: options.color };
   const byId = new Map(report.results.map((r) => [r.id, r]));
   const lines = ['', 'Apply report:'];
+  const envWidth = Math.max(0, ...plan.operations.map((o) => o.environment.length));
   for (const op of plan.operations) {
     const r = byId.get(op.id);
     const status = r?.status ?? 'skipped';
     const label = `${status.padEnd(7)}`;
     lines.push(
-      `  ${paint(io, STATUS_COLOUR[status] ?? 'gray', label)} ${op.environment} ${MARKERS[op.action].verb.padEnd(10)} ${describeOperation(op)}`,
+      `  ${paint(io, STATUS_COLOUR[status] ?? 'gray', label)} ${op.environment.padEnd(envWidth)} ${MARKERS[op.action].verb.padEnd(10)} ${describeOperation(op)}`,
     );
     if (r?.reason) lines.push(`          ${paint(io, 'gray', r.reason)}`);
   }
