@@ -7,7 +7,7 @@ import { checkSemantics } from './checks.js';
 import { caFilesOf, checkCredentials, normaliseConfig, policyPathsOf } from './config.js';
 import type { PolicyPathEntry } from './config.js';
 import { buildDesiredState } from './desired.js';
-import { collectSourceDecls, normalisePolicyFiles } from './normalise.js';
+import { collectSourceDecls, isFileLevelError, normalisePolicyFiles } from './normalise.js';
 import type { PolicyFileInput } from './normalise.js';
 import { readYamlFile } from './read-yaml.js';
 import { validateSchema } from './schema.js';
@@ -96,7 +96,8 @@ export function loadProject(options: LoadOptions): LoadResult {
 
   // ---- pure from here on
   const { decls, brokenNames } = collectSourceDecls(inputs);
-  const sources = buildSourceTable(decls, brokenNames);
+  incomplete ||= inputs.some((input) => input.invalidPaths.some(isFileLevelError));
+  const sources = buildSourceTable(decls, brokenNames, incomplete);
   diagnostics.push(...sources.diagnostics);
   const normalised = normalisePolicyFiles(inputs, config, sources.table, brokenNames, incomplete);
   diagnostics.push(...normalised.diagnostics);

@@ -94,6 +94,7 @@ export function normalisePolicyFiles(
   config: ConfigModel,
   sources: SourceTable,
   brokenSources: ReadonlySet<string>,
+  /** See `NormalisedFiles.incomplete`; computed by the caller with `isFileLevelError`. */
   incomplete: boolean,
 ): NormalisedFiles {
   const out: NormalisedFiles = {
@@ -104,14 +105,16 @@ export function normalisePolicyFiles(
     diagnostics: [],
   };
   for (const { yaml, invalidPaths } of files) {
-    if (invalidPaths.some(isFileLevelError)) out.incomplete = true;
     const written = yaml.value as WrittenPolicyFile;
     const broken = (section: string, index: number) =>
-      invalidPaths.some((p) => p[0] === section && p[1] === index);
+      invalidPaths.some((p) => p[0] === section && String(p[1]) === String(index));
     const fileEnv = resolveFileEnvironment(yaml, config, invalidPaths, out.diagnostics);
 
     (Array.isArray(written.policies) ? written.policies : []).forEach((policy, index) => {
-      if (broken('policies', index)) {
+      // A broken rule only drops that rule: the policy's other rules are still checked.
+      const underRules = (p: readonly PathSegment[]) => p[2] === 'rules' && p.length >= 4;
+      const mine = invalidPaths.filter((p) => p[0] === 'policies' && String(p[1]) === String(index));
+      if (mine.some((p) => !underRules(p))) {
         if (isRecord(policy) && typeof policy.name === 'string') out.brokenPolicyNames.add(policy.name);
         return;
       }
@@ -126,7 +129,16 @@ export function normalisePolicyFiles(
       );
       if (environment === undefined) return;
       out.policies.push({
-        policy: normalisePolicy(yaml, index, policy, environment, sources, brokenSources, out.diagnostics),
+        policy: normalisePolicy(
+          yaml,
+          index,
+          policy,
+          environment,
+          new Set(mine.map((p) => String(p[3]))),
+          sources,
+          brokenSources,
+          out.diagnostics,
+        ),
         yaml,
         index,
       });
@@ -234,6 +246,7 @@ function normalisePolicy(
   index: number,
   written: WrittenPolicy,
   environment: string,
+  brokenRules: ReadonlySet<string>,
   sources: SourceTable,
   brokenSources: ReadonlySet<string>,
   diagnostics: Diagnostic[],
@@ -248,6 +261,7 @@ function normalisePolicy(
   };
 
   written.rules.forEach((rule, ruleIndex) => {
+    if (brokenRules.has(String(ruleIndex))) return;
     const path: PathSegment[] = ['policies', index, 'rules', ruleIndex];
     const fieldAt = (...field: string[]) => positionAt(yaml, [...path, ...field]);
     const fieldLabel = (...field: string[]) => describePath(yaml.value, [...path, ...field]);

@@ -18,6 +18,8 @@ export interface YamlFile {
   /** Path as shown in diagnostics (relative to the cwd). */
   file: string;
   absPath: string;
+  /** The text as read, for quoting what the user wrote. */
+  text: string;
   doc: Document.Parsed;
   lineCounter: LineCounter;
   /** The document as plain data. */
@@ -69,14 +71,31 @@ export function parseYamlBytes(bytes: Uint8Array, absPath: string, file: string)
 
 export function parseYamlText(text: string, absPath: string, file: string): ReadResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const doc = parseDocument(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: true,
+    // Problems are diagnostics, never process warnings on stderr.
+    logLevel: 'error',
+  });
   const diagnostics: Diagnostic[] = [];
   for (const err of doc.errors) {
     const pos = err.linePos?.[0];
-    const code = err.code === 'DUPLICATE_KEY' ? 'E_DUPLICATE_KEY' : 'E_YAML';
-    diagnostics.push(
-      diagnostic('error', code, firstLine(err.message), { file, line: pos?.line ?? 1, col: pos?.col ?? 1 }),
-    );
+    const at = { file, line: pos?.line ?? 1, col: pos?.col ?? 1 };
+    if (err.code === 'DUPLICATE_KEY') {
+      const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(text.slice(err.pos[0]))?.[1] ?? '';
+      const shown = key.length > 0 && key.length <= 60 ? ` '${key}'` : '';
+      diagnostics.push(
+        diagnostic(
+          'error',
+          'E_DUPLICATE_KEY',
+          `duplicate key${shown}: each key may appear once in a mapping`,
+          at,
+        ),
+      );
+    } else {
+      diagnostics.push(diagnostic('error', 'E_YAML', firstLine(err.message), at));
+    }
   }
   for (const warning of doc.warnings) {
     const pos = warning.linePos?.[0];
@@ -111,7 +130,7 @@ export function parseYamlText(text: string, absPath: string, file: string): Read
     diagnostics.push(diagnostic('error', 'E_YAML', reason, { file, ...at }));
     return { yaml: undefined, diagnostics };
   }
-  return { yaml: { file, absPath, doc, lineCounter, value }, diagnostics };
+  return { yaml: { file, absPath, text, doc, lineCounter, value }, diagnostics };
 }
 
 /**
@@ -123,6 +142,20 @@ export function positionAt(
   path: readonly PathSegment[],
   options: { key?: boolean } = {},
 ): SourcePosition {
+  const { node, keyNode } = nodeAt(yaml, path);
+  const target = options.key && keyNode !== undefined ? keyNode : node;
+  const offset = rangeOf(target)?.[0] ?? rangeOf(keyNode)?.[0] ?? 0;
+  const { line, col } = yaml.lineCounter.linePos(offset);
+  return { file: yaml.file, line, col };
+}
+
+/** The text written for the value at `path` (e.g. `1e5` before YAML read it as a number). */
+export function sourceTextAt(yaml: YamlFile, path: readonly PathSegment[]): string | undefined {
+  const range = rangeOf(nodeAt(yaml, path).node);
+  return range ? yaml.text.slice(range[0], range[1]) : undefined;
+}
+
+function nodeAt(yaml: YamlFile, path: readonly PathSegment[]): { node: unknown; keyNode: unknown } {
   let node: unknown = yaml.doc.contents;
   let keyNode: unknown;
   let last: unknown = node;
@@ -143,10 +176,7 @@ export function positionAt(
     }
     last = node;
   }
-  const target = options.key && keyNode !== undefined ? keyNode : last;
-  const offset = rangeStart(target) ?? rangeStart(keyNode) ?? 0;
-  const { line, col } = yaml.lineCounter.linePos(offset);
-  return { file: yaml.file, line, col };
+  return { node: last, keyNode };
 }
 
 /** `policies[0].rules[1].source`: how a data path is named in messages. */
@@ -175,9 +205,8 @@ function keyText(key: unknown): string | undefined {
   return typeof key === 'string' ? key : undefined;
 }
 
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as Partial<Pick<Node, 'range'>> | undefined)?.range;
-  return range?.[0];
+function rangeOf(node: unknown): Node['range'] | undefined {
+  return (node as Partial<Pick<Node, 'range'>> | undefined)?.range;
 }
 
 function firstAliasPosition(

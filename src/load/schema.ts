@@ -4,7 +4,7 @@ import configSchemaJson from '../../schemas/ecfence-config.schema.json' with { t
 import policyFileSchemaJson from '../../schemas/policy-file.schema.json' with { type: 'json' };
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
-import { describePath, isRecord, positionAt } from './read-yaml.js';
+import { describePath, isRecord, positionAt, sourceTextAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
 
 export const CONFIG_SCHEMA = configSchemaJson as AnySchemaObject;
@@ -116,9 +116,10 @@ function describeError(error: ErrorObject, yaml: YamlFile): DescribedError {
       };
     }
     case 'required':
+      // At the key that holds the incomplete mapping: the mapping itself starts at its first field.
       return {
         path: base,
-        atKey: false,
+        atKey: true,
         message: `${label(base)}: missing required field '${String(p.missingProperty)}'${what}`,
       };
     case 'dependencies':
@@ -142,10 +143,16 @@ function describeError(error: ErrorObject, yaml: YamlFile): DescribedError {
     }
     case 'type': {
       const expected = Array.isArray(p.type) ? p.type.join(' or ') : String(p.type);
+      // YAML reads unquoted 123, 1e5, true, null as non-strings: show what was written and the fix.
+      const written = sourceTextAt(yaml, base);
+      const quote =
+        expected === 'string' && written !== undefined && written !== '' && !/^["']/.test(written)
+          ? `, not ${describeValue(error.data)}; quote it: '${written}'`
+          : `, not ${describeValue(error.data)}`;
       return {
         path: base,
         atKey: false,
-        message: `${label(base)}: must be ${article(expected)} ${expected}, not ${describeValue(error.data)}`,
+        message: `${label(base)}: must be ${article(expected)} ${expected}${quote}`,
       };
     }
     case 'enum': {

@@ -31,6 +31,8 @@ export interface SourceTable {
   get(name: string): readonly Address[] | undefined;
   /** Every defined set name (for "did you mean" lists). */
   readonly names: readonly string[];
+  /** Some file could not be read completely: a missing set may be in it, so it is not reported. */
+  readonly incomplete: boolean;
 }
 
 export function isReference(value: string): boolean {
@@ -44,6 +46,7 @@ export function isReference(value: string): boolean {
 export function buildSourceTable(
   decls: readonly SourceSetDecl[],
   brokenNames: ReadonlySet<string>,
+  incomplete: boolean,
 ): { table: SourceTable; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const byName = new Map<string, SourceSetDecl>();
@@ -94,7 +97,8 @@ export function buildSourceTable(
         return;
       }
       if (!byName.has(target)) {
-        if (!brokenNames.has(target)) diagnostics.push(unresolved(label, item, at, byName.keys()));
+        if (!brokenNames.has(target) && !incomplete)
+          diagnostics.push(unresolved(label, item, at, byName.keys()));
         return;
       }
       out.push(...resolve(target, stack));
@@ -108,6 +112,7 @@ export function buildSourceTable(
   const table: SourceTable = {
     get: (name) => (byName.has(name) ? resolve(name, []) : undefined),
     names: [...byName.keys()].sort(),
+    incomplete,
   };
   return { table, diagnostics };
 }
@@ -127,7 +132,7 @@ export function expandAddress(
   const name = value.slice(1);
   const addresses = table.get(name);
   if (addresses !== undefined) return { addresses: [...addresses], diagnostics: [] };
-  if (brokenNames.has(name)) return { addresses: [], diagnostics: [] };
+  if (brokenNames.has(name) || table.incomplete) return { addresses: [], diagnostics: [] };
   return { addresses: [], diagnostics: [unresolved(label, value, at, table.names)] };
 }
 
