@@ -1,0 +1,182 @@
+import { ACTIONS, type Action, type Operation, type Plan, type PlanNote } from '../../plan/types.js';
+import { changeLines, describeOperation, MARKERS, summaryLine } from './text.js';
+
+/** GitHub refuses comments over 65,536 characters; the rest is headroom for the caller's marker. */
+export const MARKDOWN_LIMIT = 60_000;
+
+/** Notes of one kind shown before "and N more": a thousand unmanaged policies must not bury the plan. */
+const NOTES_PER_KIND = 20;
+
+const NOTE_TITLES: Readonly<Record<PlanNote['kind'], string>> = {
+  ambiguous: 'Ambiguous policies (nothing planned for them)',
+  incomplete: 'Incomplete listings (deletes refused)',
+  hidden_associations: 'Associations hidden from this API key',
+  unmanaged: 'Unmanaged policies (left untouched)',
+  unmanaged_association: 'Unmanaged associations on changed targets (kept)',
+  auto_attached: 'Auto-attached associations (include_by_default, kept)',
+};
+
+/** Most important first: what blocks or surprises a reviewer before what only informs. */
+const NOTE_ORDER: readonly PlanNote['kind'][] = [
+  'ambiguous',
+  'incomplete',
+  'hidden_associations',
+  'unmanaged_association',
+  'auto_attached',
+  'unmanaged',
+];
+
+/** Text from API or YAML (names, descriptions) must not turn into markup, links or HTML. */
+export function escapeMarkdown(text: string): string {
+  // GFM honours a backslash before any ASCII punctuation, in tables too.
+  return text.replace(/[\\`*_[\]<>|~&]/g, (c) => `\\${c}`);
+}
+
+/** A fenced block whose fence is longer than any backtick run inside, so content cannot close it. */
+function fenced(lang: string, lines: readonly string[]): string {
+  const longest = Math.max(
+    2,
+    ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((m) => m.length))),
+  );
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${lang}\n${lines.join('\n')}\n${fence}`;
+}
+
+function environmentsOf(plan: Plan): string[] {
+  return [
+    ...new Set([
+      ...Object.keys(plan.fingerprints),
+      ...plan.operations.map((o) => o.environment),
+      ...plan.notes.map((n) => n.environment),
+      ...plan.refusals.map((r) => r.environment),
+    ]),
+  ];
+}
+
+function summaryTable(plan: Plan, envs: readonly string[]): string[] {
+  const header = `| Environment | ${ACTIONS.join(' | ')} | total |`;
+  const rule = `|---|${ACTIONS.map(() => '--:').join('|')}|--:|`;
+  const rows = envs.map((env) => {
+    const ops = plan.operations.filter((o) => o.environment === env);
+    const counts = ACTIONS.map((a) => ops.filter((o) => o.action === a).length);
+    return `| ${escapeMarkdown(env)} | ${counts.join(' | ')} | ${ops.length} |`;
+  });
+  const s = plan.summary;
+  const total = `| **all** | ${ACTIONS.map((a) => s[a]).join(' | ')} | ${s.total} |`;
+  return [header, rule, ...rows, ...(envs.length > 1 ? [total] : [])];
+}
+
+function refusalLines(plan: Plan): string[] {
+  if (plan.refusals.length === 0) return [];
+  const lines = [
+    '> [!CAUTION]',
+    `> **${plan.refusals.length} refusal(s): \`apply\` will refuse this plan (exit 4).**`,
+    '>',
+  ];
+  for (const r of plan.refusals) {
+    lines.push(
+      `> - **${r.guard}** in ${escapeMarkdown(r.environment)}${r.blocking ? '' : ' (only its own operations are skipped)'}: ${escapeMarkdown(r.message)}`,
+    );
+    if (r.override) lines.push(`>   To override: ${escapeMarkdown(r.override)}`);
+  }
+  return [...lines, ''];
+}
+
+function noteLines(plan: Plan): string[] {
+  if (plan.notes.length === 0) return [];
+  const lines = ['> [!NOTE]', `> **${plan.notes.length} note(s)**`];
+  for (const kind of NOTE_ORDER) {
+    const some = plan.notes.filter((n) => n.kind === kind);
+    if (some.length === 0) continue;
+    lines.push('>', `> ${NOTE_TITLES[kind]}:`);
+    for (const n of some.slice(0, NOTES_PER_KIND)) {
+      lines.push(`> - ${escapeMarkdown(n.environment)}: ${escapeMarkdown(n.message)}`);
+    }
+    if (some.length > NOTES_PER_KIND) lines.push(`> - … and ${some.length - NOTES_PER_KIND} more`);
+  }
+  return [...lines, ''];
+}
+
+function operationBlock(op: Operation): string {
+  const m = MARKERS[op.action];
+  const head = `- \`${m.mark}\` ${escapeMarkdown(describeOperation(op))}`;
+  if (op.action !== 'update' && op.action !== 'replace') return head;
+  // changeLines indents rule additions/removals; unindented +/- lines are what `diff` colours.
+  const details = changeLines(op.changes).map((l) =>
+    l.startsWith('  + ') || l.startsWith('  - ') ? l.slice(2) : `  ${l}`,
+  );
+  const block = fenced('diff', details)
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+  return `${head}\n\n${block}`;
+}
+
+function groupOpen(action: Action, count: number): string {
+  // Additions are open by default; the destructive groups too, so nobody approves them unseen.
+  const open = action === 'create' ? '' : ' open';
+  return `<details${open}><summary><b>${MARKERS[action].verb}</b> (${count})</summary>\n\n`;
+}
+const GROUP_CLOSE = '\n</details>\n';
+
+/**
+ * The plan as a pull-request comment (GitHub-flavoured Markdown). Pure. Refusals and notes come
+ * first, then a summary table per environment, then the operations grouped by environment and
+ * action in collapsible sections with field-level details. Never longer than `limit` characters:
+ * when it would be, operations are left out and an explicit note says how many, and that the full
+ * plan is the JSON plan file (`plan --out`).
+ */
+export function renderPlanMarkdown(plan: Plan, options: { limit?: number } = {}): string {
+  const limit = options.limit ?? MARKDOWN_LIMIT;
+  const envs = environmentsOf(plan);
+  const head: string[] = ['### ecfence plan', '', `**${escapeMarkdown(summaryLine(plan))}**`, ''];
+  head.push(...refusalLines(plan), ...summaryTable(plan, envs), '');
+  head.push(...noteLines(plan));
+  let out = `${head.join('\n')}\n`;
+
+  const truncation = (shown: number): string =>
+    `\n> [!WARNING]\n> **This comment is truncated: ${shown} of ${plan.operations.length} operations are shown.** ` +
+    'The full plan is in the JSON plan file (`ecfence plan --out plan.json`, or `--format json`).\n';
+  // Room kept for the truncation note at its longest (numbers included).
+  const reserve = truncation(plan.operations.length).length + 16;
+  if (out.length + reserve > limit) {
+    // Even the notes do not fit: keep the verdict and the table, which are small and bounded by envs.
+    out = `${head.slice(0, 4).join('\n')}\n${refusalLines(plan).join('\n')}\n`.slice(0, limit - reserve);
+  }
+
+  let shown = 0;
+  let truncated = false;
+  outer: for (const env of envs) {
+    const ops = plan.operations.filter((o) => o.environment === env);
+    if (ops.length === 0) continue;
+    const envHead = `#### ${escapeMarkdown(env)}: ${ops.length} operation(s)\n\n`;
+    if (out.length + envHead.length + reserve > limit) {
+      truncated = true;
+      break;
+    }
+    out += envHead;
+    for (const action of ACTIONS) {
+      const group = ops.filter((o) => o.action === action);
+      if (group.length === 0) continue;
+      const open = groupOpen(action, group.length);
+      if (out.length + open.length + GROUP_CLOSE.length + reserve > limit) {
+        truncated = true;
+        break outer;
+      }
+      out += open;
+      for (const op of group) {
+        const block = `${operationBlock(op)}\n`;
+        if (out.length + block.length + GROUP_CLOSE.length + reserve > limit) {
+          out += GROUP_CLOSE;
+          truncated = true;
+          break outer;
+        }
+        out += block;
+        shown++;
+      }
+      out += `${GROUP_CLOSE}\n`;
+    }
+  }
+  if (truncated || shown < plan.operations.length) out += truncation(shown);
+  return out;
+}
