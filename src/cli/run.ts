@@ -44,6 +44,10 @@ export const COMMAND_OPTIONS = {
     csp: { type: 'string' },
     format: { type: 'string' },
   },
+  export: {
+    env: { type: 'string', multiple: true },
+    out: { type: 'string' },
+  },
   emulator: {
     flavor: { type: 'string' },
     port: { type: 'string' },
@@ -71,6 +75,7 @@ Commands:
   validate            check ecfence.yaml and policy files offline (schema + semantics)
   plan                read live state and print the ordered plan; writes nothing
   apply [PLANFILE]    apply the plan (or exactly a saved plan file), then verify convergence
+  export --env NAME   write the live policies and associations as policy YAML (adoption)
   metadata            private connectivity metadata (PrivateLink / PSC) of a serverless environment
   emulator            run the local API emulator (ESS + Serverless, or ECE)
 
@@ -120,6 +125,16 @@ hosted zone domain, and the availability zones. Serverless environments only.
   --region REGION   only this region (e.g. aws-eu-west-1)
   --csp CSP         only this cloud provider: aws, azure or gcp
   --format FORMAT   table (default) or json`,
+  export: `Usage: ecfence export --env NAME [--out DIR]
+
+Reads the live policies and associations of an environment and writes them as policy files, one
+per region, named <env>-<region>.yaml, so that \`ecfence plan\` right after reports no changes.
+An address list used verbatim by two or more policies becomes a named set in \`sources:\`.
+Live policies with an ambiguous name (same region and name) are written commented out, with a
+warning. Reads only; writes nothing to any API.
+  --env NAME   the environment of ecfence.yaml to export (repeatable)
+  --out DIR    write the files into DIR (created if missing; existing files of the same name are
+               overwritten); without it, print them to stdout as one YAML stream`,
   emulator: `Usage: ecfence emulator [--flavor cloud|ece] [--port N] [--state FILE] [--seed FILE] [fault options]
 
 Runs the local API emulator on loopback: --flavor cloud serves the Elastic Cloud Hosted
@@ -185,6 +200,8 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
         return await (await import('./commands/apply.js')).runApply(values, parsed.positionals, io);
       case 'metadata':
         return await (await import('./commands/metadata.js')).runMetadata(values, io);
+      case 'export':
+        return await (await import('./commands/export.js')).runExport(values, io);
       case 'emulator':
         return await (await import('./commands/emulator.js')).runEmulator(values, io);
     }
