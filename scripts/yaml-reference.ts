@@ -33,7 +33,10 @@ function resolveRef(root: Schema, s: Schema): Schema {
   const target = root.definitions?.[name];
   if (!target) throw new Error(`unresolved $ref ${s.$ref}`);
   // Local keywords (description) win over the referenced schema's.
-  return { ...resolveRef(root, target), ...Object.fromEntries(Object.entries(s).filter(([k]) => k !== '$ref')) };
+  return {
+    ...resolveRef(root, target),
+    ...Object.fromEntries(Object.entries(s).filter(([k]) => k !== '$ref')),
+  };
 }
 
 function typeOf(root: Schema, raw: Schema): string {
@@ -72,7 +75,8 @@ function section(title: string, root: Schema, object: Schema): string[] {
   // Inline nested objects (egress_rule, project) get a table of their own; named ones have theirs.
   for (const [key, raw] of Object.entries(s.properties ?? {})) {
     const prop = resolveRef(root, raw);
-    if (prop.properties && !raw.$ref) out.push(...section(`\`${key}\` in ${title}`, root, { ...prop, description: undefined }));
+    if (prop.properties && !raw.$ref)
+      out.push(...section(`\`${key}\` in ${title}`, root, { ...prop, description: undefined }));
   }
   return out;
 }
@@ -106,13 +110,18 @@ export function renderYamlReference(config: Schema, policy: Schema): string {
 }
 
 export function readSchemas(root: string): { config: Schema; policy: Schema } {
-  const read = (name: string): Schema => JSON.parse(readFileSync(join(root, 'schemas', name), 'utf8')) as Schema;
+  const read = (name: string): Schema =>
+    JSON.parse(readFileSync(join(root, 'schemas', name), 'utf8')) as Schema;
   return { config: read('ecfence-config.schema.json'), policy: read('policy-file.schema.json') };
 }
 
 /** Table padding is prettier's business: compare generated text with whitespace and rules folded. */
 export function normaliseMarkdown(text: string): string {
-  return text.replace(/-{3,}/g, '---').replace(/[ \t]+/g, ' ').replace(/ \|/g, '|').trim();
+  return text
+    .replace(/-{3,}/g, '---')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/ \|/g, '|')
+    .trim();
 }
 
 /** Replaces the generated section of a README text; throws when the markers are missing. */
@@ -123,11 +132,15 @@ export function spliceReference(readme: string, generated: string): string {
   return readme.slice(0, a) + generated + readme.slice(b + END.length);
 }
 
-const invokedDirectly = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+const invokedDirectly =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
   const { config, policy } = readSchemas(root);
   const readmePath = join(root, 'README.md');
-  writeFileSync(readmePath, spliceReference(readFileSync(readmePath, 'utf8'), renderYamlReference(config, policy)));
+  writeFileSync(
+    readmePath,
+    spliceReference(readFileSync(readmePath, 'utf8'), renderYamlReference(config, policy)),
+  );
   console.log('README.md YAML reference regenerated from schemas/');
 }

@@ -64,8 +64,7 @@ export type ProjectType = (typeof PROJECT_TYPES)[number];
 
 /** What a policy can be associated with: an ess/ece deployment or a serverless project. */
 export type Target =
-  | { kind: 'deployment'; id: string }
-  | { kind: 'project'; projectType: ProjectType; id: string };
+  { kind: 'deployment'; id: string } | { kind: 'project'; projectType: ProjectType; id: string };
 
 /** A stable string key for a target: `deployment:ID` or `project:TYPE:ID`. */
 export function targetKey(target: Target): string {
@@ -76,7 +75,9 @@ export function targetKey(target: Target): string {
 
 /** Human-readable label for a target: `deployment ID` or `project TYPE/ID`. */
 export function targetLabel(target: Target): string {
-  return target.kind === 'deployment' ? `deployment ${target.id}` : `project ${target.projectType}/${target.id}`;
+  return target.kind === 'deployment'
+    ? `deployment ${target.id}`
+    : `project ${target.projectType}/${target.id}`;
 }
 
 /** Where something was written in a user's file (1-based line and column). */

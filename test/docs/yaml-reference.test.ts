@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { END, normaliseMarkdown, readSchemas, renderYamlReference, START } from '../../scripts/yaml-reference.js';
+import {
+  END,
+  normaliseMarkdown,
+  readSchemas,
+  renderYamlReference,
+  START,
+} from '../../scripts/yaml-reference.js';
 import { repoRoot } from '../support/cli.js';
 
 describe('README YAML reference', () => {
