@@ -56,6 +56,8 @@ export interface EmulatorOptions {
   basicAuth?: { username: string; password: string };
   /** Defaults to a silent logger. */
   logger?: Logger;
+  /** Keep parsed request and response bodies in the request log (for spec-conformance tests). */
+  recordBodies?: boolean;
 }
 
 /** A running emulator. Every method is synchronous against the in-memory state. */
@@ -105,6 +107,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     getState: () => state,
     faults,
     requestLog,
+    recordBodies: options.recordBodies === true,
     persist,
     logger,
   };

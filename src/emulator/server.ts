@@ -35,6 +35,8 @@ export interface ServerContext {
   getState(): EmulatorState;
   faults: FaultInjector;
   requestLog: RequestLogEntry[];
+  /** Keep request and response bodies in the log (spec-conformance tests). */
+  recordBodies: boolean;
   /** Called after every successful mutation (state file write). */
   persist(): void;
   apiKeys?: readonly string[];
@@ -329,9 +331,14 @@ async function handle(
     return;
   }
 
-  const record = (status: number, fault?: FaultKind): void => {
+  let requestBody: unknown;
+  const record = (status: number, fault?: FaultKind, responseBody?: unknown): void => {
     const entry: RequestLogEntry = { method, path, status };
     if (fault !== undefined) entry.fault = fault;
+    if (ctx.recordBodies) {
+      if (requestBody !== undefined) entry.requestBody = requestBody;
+      if (responseBody !== undefined) entry.responseBody = responseBody;
+    }
     ctx.requestLog.push(entry);
     ctx.logger.debug(entry, 'emulator request');
   };
@@ -367,6 +374,7 @@ async function handle(
       throw apiError(404, 'root.resource_not_found', `No API resource at ${path}`);
     }
     const body = method === 'GET' || method === 'DELETE' ? (req.resume(), undefined) : await readBody(req);
+    requestBody = body;
     const params = (match.pattern.exec(path) ?? []).slice(1).map((s) => decodeURIComponent(s));
     reply = match.handle({
       params,
@@ -386,7 +394,7 @@ async function handle(
     res.socket?.destroy();
     return;
   }
-  record(reply.status);
+  record(reply.status, undefined, reply.status === 204 ? undefined : reply.body);
   send(res, reply);
 }
 

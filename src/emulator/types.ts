@@ -205,4 +205,7 @@ export interface RequestLogEntry {
   /** Status sent, the would-be status for `reset_after_commit`, 0 for `reset`. */
   status: number;
   fault?: FaultKind;
+  /** Parsed JSON bodies, only when the emulator was started with `recordBodies`. */
+  requestBody?: unknown;
+  responseBody?: unknown;
 }
