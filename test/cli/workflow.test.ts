@@ -280,6 +280,10 @@ describe('ecfence workflow (built binary)', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('export needs --env NAME');
     expect(emulator.requests()).toEqual([]);
+    // A new repository has no policies directory yet: export reads only ecfence.yaml.
+    const printed = await runCli(['export', '--env', 'live'], { cwd: dir, env });
+    expect(printed.stderr).toContain('live: exported 0 policies');
+    expect(printed.code).toBe(0);
   });
 
   it('runs the review loop: markdown for the PR, a saved plan applied once, never a key on disk', async () => {

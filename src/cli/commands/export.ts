@@ -1,11 +1,17 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { CAPABILITIES } from '../../backends/capabilities.js';
 import { exportEnvironment, joinExportedFiles, type ExportedFile } from '../../export/export-environment.js';
+import { caFilesOf, checkCredentials, normaliseConfig } from '../../load/config.js';
+import { loadProject } from '../../load/index.js';
+import { readYamlFile } from '../../load/read-yaml.js';
+import { validateSchema } from '../../load/schema.js';
+import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
 import { UserInputError } from '../../model/errors.js';
+import type { DesiredState } from '../../model/types.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
-import { closeBackends, createBackends, loadDesired, loggerFor, readLive, type Flags } from '../session.js';
+import { closeBackends, createBackends, loggerFor, readLive, type Flags } from '../session.js';
 
 /** Temp file + rename: an interrupted export never leaves half a policy file behind. */
 function writeAtomically(path: string, text: string): void {
@@ -15,22 +21,71 @@ function writeAtomically(path: string, text: string): void {
 }
 
 /**
+ * Only ecfence.yaml is read: export is how a repository gets its first policy files, so a missing
+ * `policies` directory (or a broken policy file) must not stop it. Throws UserInputError (exit 3)
+ * before any request.
+ */
+function loadEnvironments(flags: Flags, io: Io, names: readonly string[]): DesiredState {
+  const configAbs = resolve(io.cwd, (flags['config'] as string | undefined) ?? 'ecfence.yaml');
+  const shown = relative(io.cwd, configAbs) || configAbs;
+  const read = readYamlFile(configAbs, shown);
+  const diagnostics: Diagnostic[] = [...read.diagnostics];
+  if (read.yaml !== undefined) {
+    const schema = validateSchema('config', read.yaml);
+    diagnostics.push(...schema.diagnostics);
+    const existing = new Set(caFilesOf(read.yaml, dirname(configAbs)).filter((f) => existsSync(f)));
+    const model = normaliseConfig(read.yaml, schema.invalidPaths, dirname(configAbs), existing);
+    diagnostics.push(...model.diagnostics);
+    for (const name of names) {
+      if (!model.environments.has(name) && !model.brokenEnvironments.has(name)) {
+        const declared = [...model.environments.keys(), ...model.brokenEnvironments].sort();
+        diagnostics.push(
+          diagnostic(
+            'error',
+            'E_UNKNOWN_ENV',
+            `--env ${name}: no such environment in ${shown} (declared: ${declared.join(', ') || 'none'})`,
+            { file: '<args>' },
+          ),
+        );
+      }
+    }
+    diagnostics.push(...checkCredentials(model, names, io.env));
+    if (!hasErrors(diagnostics)) {
+      return {
+        configDigest: '',
+        environments: names.flatMap((name) => {
+          const config = model.environments.get(name);
+          return config ? [{ config, policies: [], associations: [], allowUnfiltered: [] }] : [];
+        }),
+      };
+    }
+  }
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  throw new UserInputError(`${errors.length} error(s) in configuration; nothing was sent to any API`, errors);
+}
+
+/**
  * `ecfence export --env NAME [--out DIR]`: writes the live policies and associations of each named
  * environment as policy files (`<env>-<region>.yaml`), or prints them as one YAML stream. Reads
  * only; exit 0, or 3 on bad input, 1 on API errors.
  */
 export async function runExport(flags: Flags, io: Io): Promise<ExitCode> {
-  const envs = (flags['env'] as string[] | undefined) ?? [];
-  if (envs.length === 0) {
+  const names = [...new Set((flags['env'] as string[] | undefined) ?? [])];
+  if (names.length === 0) {
     throw new UserInputError('export needs --env NAME (the environment of ecfence.yaml to export)');
   }
   const out = flags['out'] as string | undefined;
   const outDir = out === undefined ? undefined : resolve(io.cwd, out);
-  // Made first, so that exporting into the (not yet existing) `policies` directory of a new
-  // repository does not fail the load on a missing policy path.
-  if (outDir !== undefined) mkdirSync(outDir, { recursive: true });
   const logger = loggerFor(flags, io);
-  const desired = loadDesired(flags, io, true);
+  const desired = loadEnvironments(flags, io, names);
+
+  // Policies the repository already declares would be declared twice; say so, without failing.
+  const existing = loadProject({
+    configPath: flags['config'] as string | undefined,
+    cwd: io.cwd,
+    environments: names,
+  }).desired;
+
   const backends = createBackends(desired, io, logger);
   let session;
   try {
@@ -43,9 +98,11 @@ export async function runExport(flags: Flags, io: Io): Promise<ExitCode> {
   for (const env of desired.environments) {
     const live = session.lives.get(env.config.name);
     if (!live) continue;
-    if (env.policies.length > 0) {
+    const declared =
+      existing?.environments.find((e) => e.config.name === env.config.name)?.policies.length ?? 0;
+    if (declared > 0) {
       io.stderr(
-        `warning: environment '${env.config.name}' already declares ${env.policies.length} policies in policy files; the export declares them again (export into an empty directory, or remove the old files)\n`,
+        `warning: environment '${env.config.name}' already declares ${declared} policies in policy files; the export declares them again (export into an empty directory, or remove the old files)\n`,
       );
     }
     const result = exportEnvironment(live, {
@@ -64,11 +121,15 @@ export async function runExport(flags: Flags, io: Io): Promise<ExitCode> {
     if (files.length > 0) io.stdout(joinExportedFiles(files));
     return EXIT.ok;
   }
+  mkdirSync(outDir, { recursive: true });
   for (const f of files) {
     const path = join(outDir, f.name);
     const existed = existsSync(path);
     writeAtomically(path, f.text);
     io.stderr(`${existed ? 'overwrote' : 'wrote'} ${relative(io.cwd, path) || f.name}\n`);
   }
+  io.stderr(
+    `next: make sure ${out} is under 'policies:' in ecfence.yaml, then run ecfence plan: it should report no changes\n`,
+  );
   return EXIT.ok;
 }
