@@ -90,6 +90,8 @@ export function renderYamlReference(config: Schema, policy: Schema): string {
   out.push(...section('`ecfence.yaml`', config, config));
   if (env) out.push(...section('`environments.<name>`', config, env));
   if (safety) out.push(...section('`safety` (top level or per environment)', config, safety));
+  const lint = config.definitions?.['lint'];
+  if (lint) out.push(...section('`lint`', config, lint));
   out.push(...section('Policy file', policy, policy));
   if (d['policy']) out.push(...section('`policies[]`', policy, d['policy']));
   const rules: [string, string][] = [

@@ -4,9 +4,10 @@ import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { EnvironmentConfig, SafetySettings, SourcePosition } from '../model/types.js';
 import { checkEndpoint } from './formats.js';
+import type { LintSettings } from './lint.js';
 import { isRecord, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
-import type { WrittenConfig, WrittenEnvironment, WrittenSafety } from './written-types.js';
+import type { WrittenConfig, WrittenEnvironment, WrittenLint, WrittenSafety } from './written-types.js';
 
 export const DEFAULT_POLICY_PATHS = ['policies'] as const;
 export const DEFAULT_API_KEY_ENV = 'EC_API_KEY';
@@ -26,6 +27,8 @@ export interface ConfigModel {
   brokenEnvironments: Set<string>;
   /** `ca_file` as written, relative to the config directory (the digest must not depend on where the repo lives). */
   writtenCaFiles: Map<string, string>;
+  /** `lint:` (empty lists when absent or invalid). */
+  lint: LintSettings;
   diagnostics: Diagnostic[];
 }
 
@@ -72,8 +75,12 @@ export function normaliseConfig(
     environments: new Map(),
     brokenEnvironments: new Set(),
     writtenCaFiles: new Map(),
+    lint: { errors: [], ignore: [] },
     diagnostics: [],
   };
+  if (yaml !== undefined && isRecord(yaml.value) && !invalidPaths.some((p) => p[0] === 'lint')) {
+    model.lint = normaliseLint(yaml, (yaml.value as unknown as WrittenConfig).lint, model.diagnostics);
+  }
   if (yaml === undefined || !isRecord(yaml.value) || !isRecord(yaml.value.environments)) return model;
   if (invalidPaths.some((p) => p.length === 1 && p[0] === 'environments')) return model;
   model.usable = true;
@@ -91,6 +98,27 @@ export function normaliseConfig(
     else model.environments.set(name, normalised);
   }
   return model;
+}
+
+function normaliseLint(
+  yaml: YamlFile,
+  lint: WrittenLint | undefined,
+  diagnostics: Diagnostic[],
+): LintSettings {
+  const errors = [...(lint?.errors ?? [])];
+  const ignore = [...(lint?.ignore ?? [])];
+  ignore.forEach((code, i) => {
+    if (!errors.includes(code)) return;
+    diagnostics.push(
+      diagnostic(
+        'error',
+        'E_LINT_CONFIG',
+        `lint.ignore[${i}]: ${code} is also listed in lint.errors; a code is either an error or ignored`,
+        positionAt(yaml, ['lint', 'ignore', i]),
+      ),
+    );
+  });
+  return { errors, ignore };
 }
 
 function normaliseEnvironment(

@@ -9,7 +9,10 @@ import type { PolicyPathEntry } from './config.js';
 import { buildDesiredState } from './desired.js';
 import { collectSourceDecls, isFileLevelError, normalisePolicyFiles } from './normalise.js';
 import type { PolicyFileInput } from './normalise.js';
+import { applyLintSettings, lintPolicies } from './lint.js';
 import { readYamlFile } from './read-yaml.js';
+import { collectRuleOrigins } from './rule-origins.js';
+import type { RuleOrigin } from './rule-origins.js';
 import { validateSchema } from './schema.js';
 import { buildSourceTable } from './sources.js';
 
@@ -33,6 +36,8 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
   /** Policy files read, as shown in diagnostics (relative to the cwd), in reading order. */
   files: string[];
+  /** Where each expanded rule of every declared policy was written (for `explain`). */
+  origins: RuleOrigin[];
 }
 
 /** Pseudo-file of diagnostics about command-line arguments. */
@@ -63,7 +68,7 @@ export function loadProject(options: LoadOptions): LoadResult {
         { file: show(configAbs) },
       ),
     );
-    return { desired: undefined, diagnostics, files: [] };
+    return { desired: undefined, diagnostics, files: [], origins: [] };
   }
   const configRead = readYamlFile(configAbs, show(configAbs));
   diagnostics.push(...configRead.diagnostics);
@@ -102,6 +107,10 @@ export function loadProject(options: LoadOptions): LoadResult {
   const normalised = normalisePolicyFiles(inputs, config, sources.table, brokenNames, incomplete);
   diagnostics.push(...normalised.diagnostics);
   diagnostics.push(...checkSemantics(config, normalised));
+  const origins = collectRuleOrigins(normalised.policies, sources.table);
+  diagnostics.push(
+    ...lintPolicies({ policies: normalised.policies, associations: normalised.associations, origins, decls }),
+  );
 
   const selected = selectEnvironments(options.environments, config.environments, config.brokenEnvironments);
   diagnostics.push(...selected.diagnostics);
@@ -109,7 +118,7 @@ export function loadProject(options: LoadOptions): LoadResult {
     diagnostics.push(...checkCredentials(config, selected.names, options.env ?? process.env));
   }
 
-  const sorted = sortDiagnostics(dedupe(diagnostics));
+  const sorted = sortDiagnostics(dedupe(applyLintSettings(diagnostics, config.lint)));
   const files = collected.files.map(show);
   if (hasErrors(sorted) || !config.usable) {
     if (!hasErrors(sorted)) {
@@ -119,9 +128,14 @@ export function loadProject(options: LoadOptions): LoadResult {
         diagnostic('error', 'E_SCHEMA', 'ecfence.yaml: no usable environments', { file: show(configAbs) }),
       );
     }
-    return { desired: undefined, diagnostics: sorted, files };
+    return { desired: undefined, diagnostics: sorted, files, origins };
   }
-  return { desired: buildDesiredState(config, normalised, selected.names), diagnostics: sorted, files };
+  return {
+    desired: buildDesiredState(config, normalised, selected.names),
+    diagnostics: sorted,
+    files,
+    origins,
+  };
 }
 
 function selectEnvironments(

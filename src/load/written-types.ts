@@ -12,6 +12,13 @@ export interface WrittenConfig {
   policies?: string | string[];
   environments: Record<string, WrittenEnvironment>;
   safety?: WrittenSafety;
+  lint?: WrittenLint;
+}
+
+/** Warning codes as listed in `lint:`; the schema enumerates the accepted ones. */
+export interface WrittenLint {
+  errors?: string[];
+  ignore?: string[];
 }
 
 export interface WrittenEnvironment {

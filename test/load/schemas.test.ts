@@ -7,6 +7,7 @@ import type {
   WrittenEgressFirewallRule,
   WrittenEgressRule,
   WrittenEnvironment,
+  WrittenLint,
   WrittenPolicy,
   WrittenPolicyFile,
   WrittenPolicyType,
@@ -52,7 +53,7 @@ const CASES: [string, Schema, string, { all: string[]; required: string[] }][] =
     'WrittenConfig',
     CONFIG_SCHEMA,
     '',
-    shape<WrittenConfig>()(['policies', 'environments', 'safety'], ['environments']),
+    shape<WrittenConfig>()(['policies', 'environments', 'safety', 'lint'], ['environments']),
   ],
   [
     'WrittenEnvironment',
@@ -80,6 +81,7 @@ const CASES: [string, Schema, string, { all: string[]; required: string[] }][] =
     '/definitions/safety',
     shape<WrittenSafety>()(['max_delete_percent', 'max_dissociate_percent'], []),
   ],
+  ['WrittenLint', CONFIG_SCHEMA, '/definitions/lint', shape<WrittenLint>()(['errors', 'ignore'], [])],
   [
     'WrittenPolicyFile',
     POLICY_FILE_SCHEMA,

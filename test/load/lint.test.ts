@@ -1,0 +1,152 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { CONFIG_SCHEMA } from '../../src/load/schema.js';
+import { CONFIGURABLE_WARNINGS, LINT_CODES } from '../../src/load/lint.js';
+import { load, makeProject, only, show, where } from './helpers.js';
+
+/*
+ * Lint corpus: each file under test/fixtures/load/lint is loaded alone with the loader corpus'
+ * base-config.yaml; `#! CODE@COL` marks each diagnostic expected on its line (as in the corpus).
+ */
+const LINT = resolve('test/fixtures/load/lint');
+const BASE_CONFIG = readFileSync(resolve('test/fixtures/load/corpus/base-config.yaml'), 'utf8');
+
+function expectedOf(file: string): string[] {
+  return readFileSync(join(LINT, file), 'utf8')
+    .split('\n')
+    .flatMap((text, i) =>
+      [...(/#!(.*)$/.exec(text)?.[1] ?? '').matchAll(/([EW]_[A-Z_]+)@(\d+)/g)].map(
+        ([, code, col]) => `${file}:${i + 1}:${col} ${code}`,
+      ),
+    );
+}
+
+function loadLint(file: string, lint = '') {
+  const dir = makeProject({
+    'ecfence.yaml': `${BASE_CONFIG}${lint}policies: [${JSON.stringify(join(LINT, file))}]\n`,
+  });
+  return load(LINT, { configPath: join(dir, 'ecfence.yaml') });
+}
+
+describe('lint corpus', () => {
+  const files = readdirSync(LINT).filter((f) => f.endsWith('.yaml'));
+  test.each(files)('%s', (file) => {
+    const result = loadLint(file);
+    expect(where(result.diagnostics).sort(), show(result)).toEqual(expectedOf(file).sort());
+    // Warnings only: the desired state is still built.
+    expect(result.desired, show(result)).toBeDefined();
+  });
+});
+
+describe('lint messages name both rules', () => {
+  test('containment inside one policy names the wider rule with file:line and the set it came from', () => {
+    const result = loadLint('duplicates.yaml');
+    const messages = result.diagnostics.filter((d) => d.line === 13).map((d) => d.message);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'policies[0].rules[4].source: 10.1.2.128/25 (from $office) is inside 10.1.0.0/16 at duplicates.yaml:11:17, so it allows nothing more',
+        'policies[0].rules[4].source: 172.16.0.1 (from $office) is inside 172.16.0.0/12 at duplicates.yaml:14:17, so it allows nothing more',
+      ]),
+    );
+    expect(result.diagnostics.find((d) => d.line === 10)?.message).toBe(
+      'policies[0].rules[1].source: 10.0.0.1/32 is the same range as 10.0.0.1 at duplicates.yaml:9:17; one of them can go',
+    );
+  });
+
+  test('across policies, the finding names both policies and the targets they share', () => {
+    const result = loadLint('across.yaml');
+    expect(result.diagnostics.find((d) => d.line === 13)?.message).toBe(
+      "policies[1].rules[0].source: 10.1.2.0/24 in policy 'office' is inside 10.1.0.0/16 of policy 'vpn' at across.yaml:7:17; both apply to deployment 5470a0010ebf437bb9294ea9fcba0ba0 and 1 more target(s), so it allows nothing more",
+    );
+    expect(result.diagnostics.find((d) => d.line === 30)?.message).toContain(
+      "vpce-0a1b2c3d4e5f67890 in policy 'link-b' is the same source as vpce-0a1b2c3d4e5f67890 of policy 'link-a' at across.yaml:25:17",
+    );
+  });
+
+  test('a target whose policy names exist in several regions is not guessed at', () => {
+    const dir = makeProject({
+      'ecfence.yaml': 'environments:\n  cloud:\n    api: ess\n',
+      'policies/p.yaml': `environment: cloud
+policies:
+  - { name: a, region: r1, type: ip, rules: [{ source: 10.0.0.0/8 }] }
+  - { name: b, region: r1, type: ip, rules: [{ source: 10.1.0.0/16 }] }
+  - { name: a, region: r2, type: ip, rules: [{ source: 10.0.0.0/8 }] }
+  - { name: b, region: r2, type: ip, rules: [{ source: 10.2.0.0/16 }] }
+associations:
+  - deployment: 5470a0010ebf437bb9294ea9fcba0ba0
+    policies: [a, b]
+`,
+    });
+    expect(load(dir).diagnostics).toEqual([]);
+  });
+});
+
+describe('lint: in ecfence.yaml', () => {
+  test('errors promotes a warning to an error at the same place, ignore drops one', () => {
+    const result = loadLint('broad.yaml', 'lint:\n  errors: [W_OPEN_SOURCE]\n  ignore: [W_BROAD_SOURCE]\n');
+    expect(where(result.diagnostics)).toEqual([
+      'broad.yaml:7:17 W_OPEN_SOURCE',
+      'broad.yaml:15:32 W_EGRESS_ALLOW_ALL',
+    ]);
+    const open = only(result, 'W_OPEN_SOURCE');
+    expect(open.severity).toBe('error');
+    expect(open.message).toContain('(an error: lint.errors lists W_OPEN_SOURCE)');
+    expect(only(result, 'W_EGRESS_ALLOW_ALL').severity).toBe('warning');
+    expect(result.desired).toBeUndefined();
+  });
+
+  test('also applies to the loader warnings it lists (W_CIDR_HOST_BITS)', () => {
+    const dir = makeProject({
+      'ecfence.yaml': 'environments:\n  cloud:\n    api: ess\nlint:\n  errors: [W_CIDR_HOST_BITS]\n',
+      'policies/p.yaml':
+        'policies:\n  - { name: a, region: r1, type: ip, rules: [{ source: 192.168.132.6/22 }] }\n',
+    });
+    expect(only(load(dir), 'W_CIDR_HOST_BITS').severity).toBe('error');
+  });
+
+  test('an unknown code, or a code both promoted and ignored, is an error in ecfence.yaml', () => {
+    const dir = makeProject({
+      'ecfence.yaml':
+        'environments:\n  cloud:\n    api: ess\nlint:\n  errors: [W_OPEN_SOURCE, W_NOPE]\n  ignore: [W_OPEN_SOURCE]\n',
+      'policies/p.yaml': 'policies: []\n',
+    });
+    const bad = load(dir);
+    expect(where(bad.diagnostics)).toEqual(['ecfence.yaml:5:27 E_SCHEMA']);
+    const dir2 = makeProject({
+      'ecfence.yaml':
+        'environments:\n  cloud:\n    api: ess\nlint:\n  errors: [W_OPEN_SOURCE]\n  ignore: [W_BROAD_SOURCE, W_OPEN_SOURCE]\n',
+      'policies/p.yaml': 'policies: []\n',
+    });
+    const both = load(dir2);
+    expect(where(both.diagnostics)).toEqual(['ecfence.yaml:6:28 E_LINT_CONFIG']);
+    expect(both.diagnostics[0]?.message).toBe(
+      'lint.ignore[1]: W_OPEN_SOURCE is also listed in lint.errors; a code is either an error or ignored',
+    );
+  });
+
+  test('the schema accepts exactly the configurable warning codes', () => {
+    const definitions = CONFIG_SCHEMA.definitions as Record<string, { enum?: string[] }>;
+    expect(definitions['lintCode']?.enum).toEqual([...CONFIGURABLE_WARNINGS]);
+    expect(CONFIGURABLE_WARNINGS.slice(0, LINT_CODES.length)).toEqual([...LINT_CODES]);
+  });
+});
+
+test('thousands of rules are checked by a sweep: one finding per redundant rule, none for disjoint ones', () => {
+  // 4,096 disjoint /24s, each followed by a /28 inside it, plus one /16 over the first 256 /24s.
+  const rules: string[] = [];
+  for (let i = 0; i < 4096; i++) {
+    const net = `10.${i >> 8}.${i & 255}`;
+    rules.push(`      - source: ${net}.0/24`, `      - source: ${net}.16/28`);
+  }
+  rules.push('      - source: 10.0.0.0/16');
+  const dir = makeProject({
+    'ecfence.yaml': 'environments:\n  cloud:\n    api: ess\n',
+    'policies/p.yaml': `policies:\n  - name: big\n    region: r1\n    type: ip\n    rules:\n${rules.join('\n')}\n`,
+  });
+  const result = load(dir);
+  const contained = result.diagnostics.filter((d) => d.code === 'W_CONTAINED_SOURCE');
+  // Every /28 (4,096) and the 256 /24s under the /16.
+  expect(contained).toHaveLength(4096 + 256);
+  expect(result.diagnostics).toHaveLength(contained.length);
+});
