@@ -1,16 +1,12 @@
-import { canonicalJson } from '../model/canonical.js';
 import type { PolicySpec, Rule } from '../model/types.js';
 import type { FieldChange } from '../plan/types.js';
 
-/** The rule fields that carry meaning; anything else a back end let through (a rule `id`) is ignored. */
-const RULE_FIELDS = [
-  'source',
-  'description',
-  'azure_endpoint_name',
-  'azure_endpoint_guid',
-  'remote_cluster_id',
-  'remote_cluster_org_id',
-] as const;
+/**
+ * The rule fields that carry meaning, in alphabetical order; anything else a back end let through
+ * (a rule `id`) is ignored. `egress_rule` sits between `description` and `remote_cluster_id`.
+ */
+const FIELDS_BEFORE_EGRESS = ['azure_endpoint_guid', 'azure_endpoint_name', 'description'] as const;
+const FIELDS_AFTER_EGRESS = ['remote_cluster_id', 'remote_cluster_org_id', 'source'] as const;
 
 /**
  * Canonical text of one rule. Rule ids never take part (ess/ece re-issue them on every write, so
@@ -18,8 +14,10 @@ const RULE_FIELDS = [
  * compare as a sorted set.
  */
 export function ruleKey(rule: Rule): string {
+  // Keys are inserted in sorted order, so plain JSON.stringify gives exactly canonicalJson's text
+  // without its recursive copy (this runs for every rule of every policy on each plan).
   const out: Record<string, unknown> = {};
-  for (const k of RULE_FIELDS) {
+  for (const k of FIELDS_BEFORE_EGRESS) {
     const v = rule[k];
     if (v !== undefined && v !== '') out[k] = v;
   }
@@ -28,10 +26,14 @@ export function ruleKey(rule: Rule): string {
     const ports = [...new Set(e.ports ?? [])].sort((a, b) => a - b);
     out['egress_rule'] =
       ports.length > 0
-        ? { target: e.target, protocol: e.protocol, ports }
-        : { target: e.target, protocol: e.protocol };
+        ? { ports, protocol: e.protocol, target: e.target }
+        : { protocol: e.protocol, target: e.target };
   }
-  return canonicalJson(out);
+  for (const k of FIELDS_AFTER_EGRESS) {
+    const v = rule[k];
+    if (v !== undefined && v !== '') out[k] = v;
+  }
+  return JSON.stringify(out);
 }
 
 /**

@@ -1,0 +1,131 @@
+/**
+ * Smoke test of the benchmark (bench/): the generator, one small run of every scenario against the
+ * built CLI and the emulator in a child process, and the report. Times are never asserted; request
+ * counts are deterministic and are.
+ */
+import { describe, expect, it } from 'vitest';
+import { baselinePaths } from '../../bench/baseline.js';
+import { measureCore } from '../../bench/core.js';
+import { associationCount, changeEstate, generateEstate, seedOf, yamlFilesOf } from '../../bench/estate.js';
+import { judgeTargets, PLAN_REQUEST_LIMIT, renderReport } from '../../bench/report.js';
+import { runEstate, writesInPhaseOrder, type EstateOptions } from '../../bench/scenarios.js';
+
+const quiet: EstateOptions = {
+  latencyMs: 0,
+  concurrency: 8,
+  applyChanged: true,
+  applyFromEmpty: true,
+  baseline: true,
+  progress: () => undefined,
+};
+
+describe('bench estate generator', () => {
+  it('makes N policies of 20 rules, 3 associations each, in the targets’ regions', () => {
+    const estate = generateEstate('ess', 40);
+    expect(estate.policies).toHaveLength(40);
+    expect(estate.targets).toHaveLength(20);
+    expect(estate.policies.every((p) => p.rules.length === 20)).toBe(true);
+    expect(associationCount(estate)).toBe(120);
+    for (const p of estate.policies) {
+      expect(new Set(p.targets).size).toBe(3);
+      for (const t of p.targets) expect(estate.targets[t]?.region).toBe(p.region);
+    }
+    expect(seedOf(estate).rulesets).toHaveLength(40);
+    expect(seedOf(estate, false).rulesets).toHaveLength(0);
+    expect(baselinePaths(estate)).toHaveLength(40 + 120);
+  });
+
+  it('changes every tenth policy and keeps the policy count', () => {
+    const base = generateEstate('serverless', 100);
+    const { estate, summary } = changeEstate(base);
+    expect(summary).toEqual({ updated: 4, moved: 4, deleted: 2, created: 2 });
+    expect(estate.policies).toHaveLength(100);
+    expect(new Set(base.targets.map((t) => t.projectType))).toEqual(
+      new Set(['elasticsearch', 'observability', 'security']),
+    );
+    expect([...yamlFilesOf(estate).keys()]).toContain('policies/associations.yaml');
+  });
+});
+
+describe('phase order check', () => {
+  it('accepts writes in phase order and refuses a step back', () => {
+    const create = { method: 'POST', path: '/api/v1/deployments/traffic-filter/rulesets', status: 201 };
+    const associate = { ...create, path: `${create.path}/a1/associations` };
+    const remove = { method: 'DELETE', path: `${create.path}/a1`, status: 200 };
+    expect(writesInPhaseOrder([create, associate, remove])).toBe(true);
+    expect(writesInPhaseOrder([associate, create])).toBe(false);
+  });
+});
+
+describe('bench scenarios (built CLI, emulator in a child process)', () => {
+  it('runs every scenario of a small ess estate and reports it', { timeout: 180_000 }, async () => {
+    const result = await runEstate('ess', 20, quiet);
+    expect(result.scenarios.map((s) => s.scenario)).toEqual([
+      'plan, no changes',
+      'plan, 10% changed',
+      'baseline read',
+      'apply, 10% changed',
+      'apply, from empty',
+    ]);
+    const by = (name: string) => result.scenarios.find((s) => s.scenario === name);
+    expect(by('plan, no changes')?.requests.total).toBe(2);
+    expect(by('plan, no changes')?.operations).toBe(0);
+    expect(by('plan, 10% changed')?.operations).toBeGreaterThan(0);
+    expect(by('baseline read')?.requests.total).toBe(20 + 60);
+    for (const name of ['apply, 10% changed', 'apply, from empty']) {
+      const apply = by(name);
+      expect(apply?.converged).toBe(true);
+      expect(apply?.ordered).toBe(true);
+      expect(apply?.requests.errors).toBe(0);
+      expect(apply?.executeMs).toBeDefined();
+    }
+    // From empty: one create per policy and one association per pair, plus two reads.
+    expect(by('apply, from empty')?.requests.writes).toBe(20 + 60);
+    for (const s of result.scenarios) {
+      expect(s.wallMs).toBeGreaterThan(0);
+      expect(s.cpuMs).toBeGreaterThan(0);
+      expect(s.peakRssMb).toBeGreaterThan(0);
+    }
+
+    const core = measureCore('ess', 50, 1);
+    expect(core.map((c) => c.operations)).toEqual([0, 14, 200]);
+    const startup = { runs: 1, medianMs: 1, minMs: 1, nodeMedianMs: 1 };
+    const options = { sizes: [20], latencyMs: 0, concurrency: 8, coreSize: 50 };
+    const targets = judgeTargets([result], core, startup, options);
+    expect(targets.find((t) => t.name.startsWith('plan requests do not grow with N (ess'))?.met).toBe(true);
+    const markdown = renderReport({
+      machine: { cpus: 1, cpuModel: 'test', memoryGb: 1, node: '20', platform: 'test', date: '2000-01-01' },
+      options,
+      estates: [result],
+      core,
+      startup,
+      targets,
+    });
+    for (const heading of ['## Targets', '## Reading an estate', '## Every scenario', '## The pure core']) {
+      expect(markdown).toContain(heading);
+    }
+  });
+
+  for (const flavor of ['ess', 'serverless'] as const) {
+    it(
+      `plans ${flavor} estates of 10 and 200 policies in the same few requests`,
+      { timeout: 180_000 },
+      async () => {
+        const counts: number[] = [];
+        for (const size of [10, 200]) {
+          const result = await runEstate(flavor, size, {
+            ...quiet,
+            applyChanged: false,
+            applyFromEmpty: false,
+            baseline: false,
+          });
+          for (const s of result.scenarios) counts.push(s.requests.total);
+        }
+        expect(counts).toHaveLength(4);
+        if (flavor === 'ess') expect(counts).toEqual([2, 2, 2, 2]);
+        else for (const c of counts) expect(c).toBeLessThanOrEqual(PLAN_REQUEST_LIMIT.serverless);
+        expect(new Set(counts).size).toBe(1);
+      },
+    );
+  }
+});
