@@ -13,6 +13,7 @@ import {
   type Target,
 } from '../model/types.js';
 import { diffEnvironment, type EnvironmentDiff } from '../diff/diff-environment.js';
+import { computeExposure } from './exposure.js';
 import {
   ACTIONS,
   PHASE_OF,
@@ -92,6 +93,7 @@ export function buildPlan(
   }
 
   operations.sort(compareOperations);
+  const exposure = inputs.flatMap((input) => computeExposure(input.live, operations));
   // Notes follow the API's listing order as generated; sort them so that the same live state read
   // in another order gives the same plan file.
   notes.sort(compareNotes);
@@ -105,6 +107,7 @@ export function buildPlan(
       notes,
       refusals,
       summary: summarise(operations),
+      exposure,
     },
     diagnostics,
   };

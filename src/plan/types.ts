@@ -153,4 +153,42 @@ export interface Plan {
   notes: PlanNote[];
   refusals: Refusal[];
   summary: PlanSummary;
+  /**
+   * Targets whose effective ingress the plan changes, by environment then target key (see
+   * `computeExposure`). Absent in plan files written before it existed.
+   */
+  exposure?: TargetExposure[];
+}
+
+/** What kind of ingress a target has, from the types of the ingress policies attached to it. */
+export type ExposureAccess =
+  | 'unfiltered' // no ingress policy: open to the whole internet
+  | 'public_allow_list' // ip policies only
+  | 'public_allow_list_and_private_link'
+  | 'private_link_only' // vpce / Azure / PSC policies only
+  | 'other_filters'; // remote_cluster policies, or policies this read cannot see
+
+export interface ExposureState {
+  access: ExposureAccess;
+  /** Distinct IPv4 addresses the attached `ip` policies allow (union of ranges); 2^32 when unfiltered. */
+  ipv4_addresses: number;
+  /** Rules of attached private-link policies (vpce, Azure, PSC). */
+  private_endpoints: number;
+  /** Names of the attached ingress policies (ids for those this read cannot see), sorted. */
+  policies: string[];
+}
+
+export interface TargetExposure {
+  environment: string;
+  target: Target;
+  /** Live name of the deployment or project, when the API gives one. */
+  name?: string;
+  before: ExposureState;
+  after: ExposureState;
+  /** after.ipv4_addresses − before.ipv4_addresses. */
+  delta_ipv4: number;
+  /** Ingress policies whose association with the target, or whose rules, the plan changes. */
+  via: string[];
+  /** Filtered before, unfiltered after: flagged, since the target opens to the whole internet. */
+  opens_to_internet: boolean;
 }

@@ -8,12 +8,15 @@ import type {
   CreateOperation,
   DeleteOperation,
   DissociateOperation,
+  ExposureAccess,
+  ExposureState,
   Operation,
   Plan,
   PlanNote,
   PlanSummary,
   Refusal,
   ReplaceOperation,
+  TargetExposure,
   UpdateOperation,
 } from '../../src/plan/types.js';
 import { ACTIONS } from '../../src/plan/types.js';
@@ -37,7 +40,31 @@ const PLAN = {
   notes: 'required',
   refusals: 'required',
   summary: 'required',
+  exposure: 'optional',
 } as const satisfies Presence<Plan>;
+const TARGET_EXPOSURE = {
+  environment: 'required',
+  target: 'required',
+  name: 'optional',
+  before: 'required',
+  after: 'required',
+  delta_ipv4: 'required',
+  via: 'required',
+  opens_to_internet: 'required',
+} as const satisfies Presence<TargetExposure>;
+const EXPOSURE_STATE = {
+  access: 'required',
+  ipv4_addresses: 'required',
+  private_endpoints: 'required',
+  policies: 'required',
+} as const satisfies Presence<ExposureState>;
+const ACCESS_KINDS = {
+  unfiltered: 1,
+  public_allow_list: 1,
+  public_allow_list_and_private_link: 1,
+  private_link_only: 1,
+  other_filters: 1,
+} satisfies Record<ExposureAccess, 1>;
 
 const BASE = { id: 'required', environment: 'required', policy: 'required', depends_on: 'required' } as const;
 const OPERATIONS = {
@@ -195,6 +222,9 @@ describe('schemas/plan.schema.json', () => {
     expect(presenceOf(def('refusal'))).toEqual(REFUSAL);
     expect(presenceOf(def('summary'))).toEqual(SUMMARY);
     expect(presenceOf(def('rule'))).toEqual(RULE);
+    expect(presenceOf(def('targetExposure'))).toEqual(TARGET_EXPOSURE);
+    expect(presenceOf(def('exposureState'))).toEqual(EXPOSURE_STATE);
+    expect(def('exposureState').properties['access']?.enum?.sort()).toEqual(Object.keys(ACCESS_KINDS).sort());
   });
 
   it('has the same enumerations as src/plan/types.ts and src/model/types.ts', () => {

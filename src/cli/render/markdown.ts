@@ -1,4 +1,5 @@
 import { ACTIONS, type Action, type Operation, type Plan, type PlanNote } from '../../plan/types.js';
+import { describeExposure } from '../../plan/exposure.js';
 import { changeLines, describeOperation, MARKERS, summaryLine } from './text.js';
 
 /** GitHub refuses comments over 65,536 characters; the rest is headroom for the caller's marker. */
@@ -97,6 +98,30 @@ function noteLines(plan: Plan): string[] {
   return [...lines, ''];
 }
 
+/** Most surprising first: targets that open to the internet lead, as a warning. */
+function exposureLines(plan: Plan): string[] {
+  const all = plan.exposure ?? [];
+  if (all.length === 0) return [];
+  const opening = all.filter((e) => e.opens_to_internet);
+  const lines: string[] = [];
+  if (opening.length > 0) {
+    lines.push(
+      '> [!WARNING]',
+      `> **${opening.length} target(s) become unfiltered: open to the whole internet.**`,
+    );
+    for (const e of opening)
+      lines.push(`> - ${escapeMarkdown(e.environment)}: ${escapeMarkdown(describeExposure(e))}`);
+    lines.push('');
+  }
+  lines.push(`**Exposure** (${all.length} target(s) whose ingress changes)`, '');
+  for (const e of all.slice(0, NOTES_PER_KIND * 5)) {
+    lines.push(`- ${escapeMarkdown(e.environment)}: ${escapeMarkdown(describeExposure(e))}`);
+  }
+  if (all.length > NOTES_PER_KIND * 5)
+    lines.push(`- … and ${all.length - NOTES_PER_KIND * 5} more (see the JSON plan)`);
+  return [...lines, ''];
+}
+
 function operationBlock(op: Operation): string {
   const m = MARKERS[op.action];
   const head = `- \`${m.mark}\` ${escapeMarkdown(describeOperation(op))}`;
@@ -132,6 +157,7 @@ export function renderPlanMarkdown(plan: Plan, options: { limit?: number } = {})
   const head: string[] = ['### ecfence plan', '', `**${escapeMarkdown(summaryLine(plan))}**`, ''];
   head.push(...refusalLines(plan), ...summaryTable(plan, envs), '');
   head.push(...noteLines(plan));
+  head.push(...exposureLines(plan));
   let out = `${head.join('\n')}\n`;
 
   const truncation = (shown: number): string =>

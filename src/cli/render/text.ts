@@ -1,5 +1,6 @@
 import { ruleDelta } from '../../diff/rules.js';
 import { targetLabel, type Rule } from '../../model/types.js';
+import { describeExposure } from '../../plan/exposure.js';
 import type { FieldChange, Operation, Plan } from '../../plan/types.js';
 import { paint, type Colour } from '../io.js';
 
@@ -125,6 +126,14 @@ export function renderPlanText(plan: Plan, options: { color: boolean }): string 
       const some = notes.filter((n) => n.kind === kind);
       if (some.length === 0) continue;
       for (const n of some) out.push(`  ${paint(io, 'gray', `· ${n.message}`)}`);
+    }
+    const exposure = (plan.exposure ?? []).filter((e) => e.environment === env);
+    if (exposure.length > 0) {
+      out.push('  Exposure:');
+      for (const e of exposure) {
+        const line = describeExposure(e);
+        out.push(e.opens_to_internet ? `    ${paint(io, 'red', `! ${line}`)}` : `    ${line}`);
+      }
     }
     out.push('');
   }
