@@ -134,7 +134,8 @@ export function createServerlessBackend(ctx: BackendContext): Backend {
       return createOnce({
         spec,
         logger,
-        maxAttempts: 3,
+        // The same budget as every other call: with fewer, a few unknown outcomes in a row fail a create.
+        maxAttempts: ctx.retry.maxAttempts,
         pause: (attempt) => sleep(backoffCeiling(ctx.retry, attempt)),
         post: async () => {
           const res = await http.request({ method: 'POST', path: FILTERS, json: createFilterBody(spec) });

@@ -145,10 +145,13 @@ async function applyPlanned(
   }
 
   const converged = await verifyConvergence(flags, desired, session.backends, logger);
-  const requests = [...session.backends.values()].reduce((n, b) => n + b.requestCount(), 0);
+  const backends = [...session.backends.values()];
+  const requests = backends.reduce((n, b) => n + b.requestCount(), 0);
+  // Counted by the transport over the whole run (reads included), so faults show in the report.
+  const retries = backends.reduce((n, b) => n + b.counters().retries, 0);
   io.stdout(renderReport(plan, report, { color: io.color }));
   io.stdout(
-    `${paint(io, converged.ok ? 'green' : 'red', converged.ok ? 'Converged: live state matches the configuration.' : `Not converged: ${converged.remaining} operation(s) still pending.`)} (${requests} API requests)\n`,
+    `${paint(io, converged.ok ? 'green' : 'red', converged.ok ? 'Converged: live state matches the configuration.' : `Not converged: ${converged.remaining} operation(s) still pending.`)} (${requests} API requests, ${retries} retries)\n`,
   );
 
   if (report.failed > 0 || report.skipped > 0) return report.done > 0 ? EXIT.partial : EXIT.error;
