@@ -48,6 +48,13 @@ export const COMMAND_OPTIONS = {
     env: { type: 'string', multiple: true },
     out: { type: 'string' },
   },
+  explain: {
+    env: { type: 'string' },
+    deployment: { type: 'string' },
+    project: { type: 'string' },
+    ip: { type: 'string' },
+    format: { type: 'string' },
+  },
   emulator: {
     flavor: { type: 'string' },
     port: { type: 'string' },
@@ -76,6 +83,7 @@ Commands:
   plan                read live state and print the ordered plan; writes nothing
   apply [PLANFILE]    apply the plan (or exactly a saved plan file), then verify convergence
   export --env NAME   write the live policies and associations as policy YAML (adoption)
+  explain --env NAME  the effective policy of one deployment or project, and whether an IP gets in
   metadata            private connectivity metadata (PrivateLink / PSC) of a serverless environment
   emulator            run the local API emulator (ESS + Serverless, or ECE)
 
@@ -135,6 +143,21 @@ warning. Reads only; writes nothing to any API.
   --env NAME   the environment of ecfence.yaml to export (repeatable)
   --out DIR    write the files into DIR (created if missing; existing files of the same name are
                overwritten); without it, print them to stdout as one YAML stream`,
+  explain: `Usage: ecfence explain --env NAME (--deployment ID | --project TYPE/ID) [--ip ADDRESS] [--format text|json]
+
+Shows the effective policy of one target as the YAML declares it: which policies apply, their
+rules with each source resolved from $sets, and file:line of every rule. Offline: reads no live
+state, so what the API has may differ until the next apply.
+With --ip, says whether that address would be allowed and by which rule (policy, rule, file:line),
+"not allowed: no ingress rule matches", or that the target is unfiltered (no ingress policy).
+Private link policies (vpce, Azure, PSC) match endpoint ids, not IP addresses.
+Exits 0 whenever the target is explained, whatever the verdict; with --format json, scripts read
+ip.verdict (allowed | not_allowed | unfiltered). Exits 3 on bad flags or files.
+  --env NAME             the environment (required)
+  --deployment ID        an ess/ece deployment
+  --project TYPE/ID      a serverless project, e.g. elasticsearch/0123456789abcdef0123456789abcdef
+  --ip ADDRESS           an IPv4 address to check
+  --format FORMAT        text (default) or json`,
   emulator: `Usage: ecfence emulator [--flavor cloud|ece] [--port N] [--state FILE] [--seed FILE] [fault options]
 
 Runs the local API emulator on loopback: --flavor cloud serves the Elastic Cloud Hosted
@@ -202,6 +225,8 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
         return await (await import('./commands/metadata.js')).runMetadata(values, io);
       case 'export':
         return await (await import('./commands/export.js')).runExport(values, io);
+      case 'explain':
+        return await (await import('./commands/explain.js')).runExplain(values, io);
       case 'emulator':
         return await (await import('./commands/emulator.js')).runEmulator(values, io);
     }
