@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CONFIG_SCHEMA } from '../../src/load/schema.js';
 import { CONFIGURABLE_WARNINGS, LINT_CODES } from '../../src/load/lint.js';
+import { makeProject as makeCliProject, runCli } from '../support/cli.js';
 import { load, makeProject, only, show, where } from './helpers.js';
 
 /*
@@ -149,4 +150,23 @@ test('thousands of rules are checked by a sweep: one finding per redundant rule,
   // Every /28 (4,096) and the 256 /24s under the /16.
   expect(contained).toHaveLength(4096 + 256);
   expect(result.diagnostics).toHaveLength(contained.length);
+});
+
+test('validate (built binary): lint warnings exit 0, with --strict or lint.errors exit 3', async () => {
+  const files = {
+    'ecfence.yaml': 'environments:\n  cloud:\n    api: ess\n',
+    'policies/p.yaml': 'policies:\n  - { name: a, region: r1, type: ip, rules: [{ source: 0.0.0.0/0 }] }\n',
+  };
+  const dir = makeCliProject(files);
+  const plain = await runCli(['validate'], { cwd: dir });
+  expect(plain.code).toBe(0);
+  expect(plain.stderr).toContain('policies/p.yaml:2:56: warning W_OPEN_SOURCE');
+  expect((await runCli(['validate', '--strict'], { cwd: dir })).code).toBe(3);
+  const promoted = makeCliProject({
+    ...files,
+    'ecfence.yaml': `${files['ecfence.yaml']}lint: { errors: [W_OPEN_SOURCE] }\n`,
+  });
+  const failed = await runCli(['validate', '--format', 'github'], { cwd: promoted });
+  expect(failed.code).toBe(3);
+  expect(failed.stdout).toContain('::error file=policies/p.yaml,line=2,col=56,title=ecfence W_OPEN_SOURCE::');
 });
