@@ -172,12 +172,6 @@ export const CASES: readonly BadInputCase[] = [
   },
   { name: 'empty ecfence.yaml', files: config(''), where: 'ecfence.yaml', message: /empty|environments/i },
   {
-    name: 'ecfence.yaml that is a list',
-    files: config('- prod\n- staging\n'),
-    where: 'ecfence.yaml:1',
-    message: /object|mapping/i,
-  },
-  {
     name: 'two YAML documents in one file',
     files: policy(`${BASE_FILES['policies/main.yaml'] ?? ''}---\nenvironment: prod\n`),
     where: 'policies/main.yaml:11',
@@ -216,12 +210,6 @@ export const CASES: readonly BadInputCase[] = [
     message: /include_by_default/,
   },
   {
-    name: 'policies is a mapping',
-    files: edit('policies:\n  - name: office', 'policies:\n  name: office'),
-    where: 'policies/main.yaml:',
-    message: /policies|array|list/i,
-  },
-  {
     name: 'policy without a name',
     files: edit('  - name: office\n    region', '  - region'),
     where: 'policies/main.yaml:3',
@@ -232,18 +220,6 @@ export const CASES: readonly BadInputCase[] = [
     files: edit('    type: ip\n', ''),
     where: 'policies/main.yaml:3',
     message: /type/,
-  },
-  {
-    name: 'unknown policy type',
-    files: edit('type: ip', 'type: firewall'),
-    where: 'policies/main.yaml:5',
-    message: /firewall|type/,
-  },
-  {
-    name: 'name is a number',
-    files: edit('name: office', 'name: 42\n    description: x'),
-    where: 'policies/main.yaml:3',
-    message: /name/,
   },
   {
     name: 'unknown api kind',
@@ -336,19 +312,12 @@ export const CASES: readonly BadInputCase[] = [
     message: /missing\.yaml/,
   },
   { name: 'missing API key variable', unsetKey: true, where: 'ecfence.yaml:2', message: /EC_API_KEY/ },
-  { name: 'API key variable set but empty', env: { EC_API_KEY: '   ' }, message: /EC_API_KEY/ },
   { name: 'unknown environment (--env nope)', args: ['plan', '--env', 'nope'], message: /nope/ },
   {
     name: 'http:// to a non-loopback host',
     files: editConfig('endpoint: ${URL}', 'endpoint: http://api.example.com'),
     where: 'ecfence.yaml:4',
     message: /http.*loopback|loopback.*http/i,
-  },
-  {
-    name: 'endpoint that is not a URL',
-    files: editConfig('endpoint: ${URL}', 'endpoint: not a url'),
-    where: 'ecfence.yaml:4',
-    message: /endpoint/,
   },
   {
     name: 'credentials inside the endpoint URL',
@@ -361,11 +330,6 @@ export const CASES: readonly BadInputCase[] = [
     files: editConfig('    endpoint:', '    ca_file: certs/nope.pem\n    endpoint:'),
     where: 'ecfence.yaml:4',
     message: /ca_file.*nope\.pem|nope\.pem.*ca_file/,
-  },
-  {
-    name: 'ca_file that holds no certificate',
-    files: { ...editConfig('    endpoint:', '    ca_file: ca.pem\n    endpoint:'), 'ca.pem': 'hello\n' },
-    message: /ca_file/,
   },
   {
     name: 'ece with username_env but no password_env',
@@ -383,11 +347,6 @@ export const CASES: readonly BadInputCase[] = [
   {
     name: '--concurrency 0',
     args: ['apply', '--auto-approve', '--concurrency', '0'],
-    message: /--concurrency/,
-  },
-  {
-    name: '--concurrency not a number',
-    args: ['apply', '--auto-approve', '--concurrency', 'lots'],
     message: /--concurrency/,
   },
   { name: '--format xml', args: ['plan', '--format', 'xml'], message: /--format/ },
@@ -413,12 +372,6 @@ export const CASES: readonly BadInputCase[] = [
     name: 'plan file that does not exist',
     args: ['apply', 'missing-plan.json'],
     message: /missing-plan\.json/,
-  },
-  {
-    name: 'plan file that is JSON but not a plan',
-    files: { 'plan.json': '[1, 2, 3]' },
-    args: ['apply', 'plan.json'],
-    message: /plan\.json/,
   },
   {
     name: 'two plan files',
