@@ -122,9 +122,7 @@ export function createServerlessBackend(ctx: BackendContext): Backend {
         policies,
         targets,
         complete: truncated.length === 0,
-        ...(truncated.length > 0
-          ? { incompleteReason: `listing incomplete (next_page set): ${truncated.join(', ')}` }
-          : {}),
+        ...(truncated.length > 0 ? { incompleteReason: `next_page set on ${truncated.join(', ')}` } : {}),
         requests: listings.reduce((sum, l) => sum + l.attempts, 0),
       };
     },

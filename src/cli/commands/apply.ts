@@ -144,14 +144,17 @@ async function applyPlanned(
     progress.stop();
   }
 
-  const converged = await verifyConvergence(flags, desired, session.backends, logger);
+  const converged = convergenceLine(
+    await verifyConvergence(desired, session.backends, logger),
+    flags['no-delete'] === true,
+  );
   const backends = [...session.backends.values()];
   const requests = backends.reduce((n, b) => n + b.requestCount(), 0);
   // Counted by the transport over the whole run (reads included), so faults show in the report.
   const retries = backends.reduce((n, b) => n + b.counters().retries, 0);
   io.stdout(renderReport(plan, report, { color: io.color }));
   io.stdout(
-    `${paint(io, converged.ok ? 'green' : 'red', converged.ok ? 'Converged: live state matches the configuration.' : `Not converged: ${converged.remaining} operation(s) still pending.`)} (${requests} API requests, ${retries} retries)\n`,
+    `${paint(io, converged.ok ? 'green' : 'red', converged.text)} (${requests} API requests, ${retries} retries)\n`,
   );
 
   if (report.failed > 0 || report.skipped > 0) return report.done > 0 ? EXIT.partial : EXIT.error;
@@ -159,21 +162,39 @@ async function applyPlanned(
   return converged.ok ? EXIT.ok : EXIT.error;
 }
 
+/**
+ * Re-reads live state and plans again with every operation allowed: converged means nothing is
+ * left to do. Under --no-delete the deletes and dissociations it skipped on purpose are reported
+ * as held back, not as a failure to converge.
+ */
 async function verifyConvergence(
-  flags: Flags,
   desired: Parameters<typeof buildPlan>[0],
   backends: Parameters<typeof readLive>[1],
   logger: Logger,
-): Promise<{ ok: boolean; remaining: number }> {
+): Promise<{ ok: boolean; remaining: number; heldBack: number }> {
   try {
     const session = await readLive(desired, backends);
-    const { plan } = buildPlan(desired, session.inputs, {
-      force: true,
-      noDelete: flags['no-delete'] === true,
-    });
-    return { ok: plan.summary.total === 0, remaining: plan.summary.total };
+    const { plan } = buildPlan(desired, session.inputs, { force: true });
+    const heldBack = plan.summary.delete + plan.summary.dissociate;
+    return { ok: plan.summary.total === 0, remaining: plan.summary.total, heldBack };
   } catch (error) {
     logger.warn({ reason: (error as Error).message }, 'could not re-read live state after apply');
-    return { ok: false, remaining: -1 };
+    return { ok: false, remaining: -1, heldBack: 0 };
   }
+}
+
+export function convergenceLine(
+  converged: { ok: boolean; remaining: number; heldBack: number },
+  noDelete: boolean,
+): { ok: boolean; text: string } {
+  if (converged.ok) return { ok: true, text: 'Converged: live state matches the configuration.' };
+  if (converged.remaining < 0)
+    return { ok: false, text: 'Not converged: live state could not be read again.' };
+  if (noDelete && converged.heldBack === converged.remaining) {
+    return {
+      ok: true,
+      text: `Converged for additive changes; ${converged.heldBack} delete/dissociate operation(s) held back by --no-delete remain.`,
+    };
+  }
+  return { ok: false, text: `Not converged: ${converged.remaining} operation(s) still pending.` };
 }
