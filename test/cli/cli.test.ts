@@ -191,7 +191,11 @@ describe('ecfence CLI (built binary)', () => {
 
   it('never prints the API key, even at debug level or on API errors', async () => {
     emulator.setFaults({ script: [{ method: 'GET', fault: '503', times: 2 }] });
-    const r = await runCli(['plan', '--log-level', 'debug'], { cwd: dir, env });
+    // Short backoff (base 100 ms): the point is the retried errors in the log, not the wait.
+    const r = await runCli(['plan', '--log-level', 'debug'], {
+      cwd: dir,
+      env: { ...env, ECFENCE_RETRY_MAX_MS: '1000' },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(KEY);
     expect(r.stdout + r.stderr).not.toContain(KEY.slice(5, 20));

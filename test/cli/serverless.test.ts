@@ -322,7 +322,11 @@ associations:
       script: [{ method: 'DELETE', pathPattern: doomed[2], fault: 'reset_after_commit', times: 1 }],
     });
     emu.resetRequests();
-    const apply = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    // Short backoff (base 100 ms) before the retried DELETE.
+    const apply = await runCli(['apply', '--auto-approve'], {
+      cwd: dir,
+      env: { ...env, ECFENCE_RETRY_MAX_MS: '1000' },
+    });
     expect(apply.stdout).toContain('Converged');
     expect(apply.code).toBe(0);
     expect(
