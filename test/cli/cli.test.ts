@@ -58,26 +58,32 @@ describe('ecfence CLI (built binary)', () => {
     emulator.resetRequests();
   });
 
-  it('prints its version and usage', async () => {
+  // The first three send nothing to the emulator and write nothing: they run side by side.
+  it.concurrent('prints its version and usage', async ({ expect }) => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-    const version = await runCli(['--version'], { cwd: repoRoot });
+    const [version, none, help] = await Promise.all([
+      runCli(['--version'], { cwd: repoRoot }),
+      runCli([], { cwd: repoRoot }),
+      runCli(['plan', '--help'], { cwd: repoRoot }),
+    ]);
     expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
-    const none = await runCli([], { cwd: repoRoot });
     expect(none.code).toBe(3);
     expect(none.stdout).toContain('Usage: ecfence <command>');
-    const help = await runCli(['plan', '--help'], { cwd: repoRoot });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--detailed-exitcode');
   });
 
-  it('rejects unknown commands and flags with exit 3', async () => {
-    expect((await runCli(['frobnicate'], { cwd: repoRoot })).code).toBe(3);
-    const bad = await runCli(['plan', '--no-such-flag'], { cwd: repoRoot });
+  it.concurrent('rejects unknown commands and flags with exit 3', async ({ expect }) => {
+    const [unknown, bad] = await Promise.all([
+      runCli(['frobnicate'], { cwd: repoRoot }),
+      runCli(['plan', '--no-such-flag'], { cwd: repoRoot }),
+    ]);
+    expect(unknown.code).toBe(3);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain("Unknown option '--no-such-flag'");
   });
 
-  it('validates the shipped example with no errors', async () => {
+  it.concurrent('validates the shipped example with no errors', async ({ expect }) => {
     const r = await runCli(['validate'], { cwd: join(repoRoot, 'policies.example') });
     expect(r.stderr).toMatch(/^valid: /m);
     expect(r.code).toBe(0);
