@@ -57,8 +57,10 @@ describe('phase order check', () => {
   });
 });
 
-describe('bench scenarios (built CLI, emulator in a child process)', () => {
-  it('runs every scenario of a small ess estate and reports it', { timeout: 180_000 }, async () => {
+// Each run has its own emulator process and directories, and times are not asserted: the runs
+// can share the machine.
+describe.concurrent('bench scenarios (built CLI, emulator in a child process)', () => {
+  it('runs every scenario of a small ess estate and reports it', { timeout: 180_000 }, async ({ expect }) => {
     const result = await runEstate('ess', 20, quiet);
     expect(result.scenarios.map((s) => s.scenario)).toEqual([
       'plan, no changes',
@@ -110,17 +112,18 @@ describe('bench scenarios (built CLI, emulator in a child process)', () => {
     it(
       `plans ${flavor} estates of 10 and 200 policies in the same few requests`,
       { timeout: 180_000 },
-      async () => {
-        const counts: number[] = [];
-        for (const size of [10, 200]) {
-          const result = await runEstate(flavor, size, {
-            ...quiet,
-            applyChanged: false,
-            applyFromEmpty: false,
-            baseline: false,
-          });
-          for (const s of result.scenarios) counts.push(s.requests.total);
-        }
+      async ({ expect }) => {
+        const results = await Promise.all(
+          [10, 200].map((size) =>
+            runEstate(flavor, size, {
+              ...quiet,
+              applyChanged: false,
+              applyFromEmpty: false,
+              baseline: false,
+            }),
+          ),
+        );
+        const counts = results.flatMap((result) => result.scenarios.map((s) => s.requests.total));
         expect(counts).toHaveLength(4);
         if (flavor === 'ess') expect(counts).toEqual([2, 2, 2, 2]);
         else for (const c of counts) expect(c).toBeLessThanOrEqual(PLAN_REQUEST_LIMIT.serverless);
