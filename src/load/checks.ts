@@ -79,22 +79,22 @@ function checkPolicy(config: ConfigModel, located: LocatedPolicy): Diagnostic[] 
 
 function checkDuplicatePolicies(policies: readonly LocatedPolicy[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const first = new Map<string, SourcePosition>();
+  const first = new Map<string, LocatedPolicy>();
   for (const located of policies) {
     const { environment, region, name } = located.policy;
     const key = JSON.stringify([environment, region, name]);
-    const at = positionAt(located.yaml, ['policies', located.index, 'name']);
     const previous = first.get(key);
     if (previous === undefined) {
-      first.set(key, at);
+      first.set(key, located);
       continue;
     }
+    const previousAt = positionAt(previous.yaml, ['policies', previous.index, 'name']);
     out.push(
       diagnostic(
         'error',
         'E_DUPLICATE_POLICY',
-        `${describePath(located.yaml.value, ['policies', located.index, 'name'])}: policy '${name}' in region '${region}' of environment '${environment}' is already declared at ${where(previous)}`,
-        at,
+        `${describePath(located.yaml.value, ['policies', located.index, 'name'])}: policy '${name}' in region '${region}' of environment '${environment}' is already declared at ${where(previousAt)}`,
+        positionAt(located.yaml, ['policies', located.index, 'name']),
       ),
     );
   }
@@ -109,7 +109,8 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
     names.add(policy.name);
     declared.set(policy.environment, names);
   }
-  const first = new Map<string, SourcePosition>();
+  // Where each pair was first written, as (entry, index): positions are looked up only to report.
+  const first = new Map<string, { entry: LocatedAssociationEntry; j: number }>();
 
   for (const entry of files.associations) {
     const env = config.environments.get(entry.environment);
@@ -131,8 +132,8 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
 
     const names = declared.get(entry.environment) ?? new Set<string>();
     entry.policyNames.forEach((name, j) => {
-      const at = positionAt(entry.yaml, path('policies', j));
-      const label = describePath(entry.yaml.value, path('policies', j));
+      const at = () => positionAt(entry.yaml, path('policies', j));
+      const label = () => describePath(entry.yaml.value, path('policies', j));
       if (!names.has(name)) {
         if (files.incomplete || files.brokenPolicyNames.has(name)) return;
         const known = [...names].sort();
@@ -140,8 +141,8 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
           diagnostic(
             'error',
             'E_UNKNOWN_POLICY',
-            `${label}: no policy named '${name}' is declared for environment '${entry.environment}' (declared: ${known.join(', ') || 'none'})`,
-            at,
+            `${label()}: no policy named '${name}' is declared for environment '${entry.environment}' (declared: ${known.join(', ') || 'none'})`,
+            at(),
           ),
         );
         return;
@@ -149,15 +150,21 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
       const key = JSON.stringify([entry.environment, targetKey(entry.target), name]);
       const previous = first.get(key);
       if (previous === undefined) {
-        first.set(key, at);
+        first.set(key, { entry, j });
         return;
       }
+      const previousAt = positionAt(previous.entry.yaml, [
+        'associations',
+        previous.entry.index,
+        'policies',
+        previous.j,
+      ]);
       out.push(
         diagnostic(
           'error',
           'E_DUPLICATE_ASSOCIATION',
-          `${label}: policy '${name}' is already associated with ${targetLabel(entry.target)} at ${where(previous)}`,
-          at,
+          `${label()}: policy '${name}' is already associated with ${targetLabel(entry.target)} at ${where(previousAt)}`,
+          at(),
         ),
       );
     });

@@ -1,5 +1,5 @@
 import { CAPABILITIES } from '../backends/capabilities.js';
-import { canonicalJson, fingerprintOf } from '../model/canonical.js';
+import { fingerprintOf, sortByCanonicalJson } from '../model/canonical.js';
 import { targetKey } from '../model/types.js';
 import type {
   DesiredAssociation,
@@ -12,7 +12,7 @@ import type {
 import { associationPairs } from './checks.js';
 import type { ConfigModel } from './config.js';
 import type { NormalisedFiles } from './normalise.js';
-import { positionAt } from './read-yaml.js';
+import { lazyPositionAt } from './read-yaml.js';
 
 /**
  * Assembles the desired state of the selected environments (pure). Everything is sorted —
@@ -49,7 +49,7 @@ export function buildDesiredState(
         target: entry.target,
         policyName,
         allow_unfiltered: entry.allow_unfiltered,
-        position: positionAt(entry.yaml, ['associations', entry.index, 'policies', index]),
+        position: lazyPositionAt(entry.yaml, ['associations', entry.index, 'policies', index]),
       });
     }
     associations.sort(
@@ -86,9 +86,7 @@ export function computeConfigDigest(
 
 function canonicalPolicy(policy: DesiredPolicy, config: EnvironmentConfig): unknown {
   const rules =
-    CAPABILITIES[config.api].ruleOrder === 'set'
-      ? [...policy.rules].sort((a, b) => compare(canonicalJson(a), canonicalJson(b)))
-      : policy.rules;
+    CAPABILITIES[config.api].ruleOrder === 'set' ? sortByCanonicalJson(policy.rules) : policy.rules;
   return { ...withoutPosition(policy), rules };
 }
 

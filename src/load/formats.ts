@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as IpAddr from 'ipaddr.js';
+import { parseIpv4Address, parseIpv4Range } from '../model/ipv4.js';
 import type { PolicyType } from '../model/types.js';
 
 // ipaddr.js is CommonJS with `export =` typings; with esModuleInterop off, require() is the way
@@ -27,6 +28,12 @@ const TARGET_ID = /^[a-z0-9]{32}$/;
  * set is allowed (the API stores it verbatim) but warned about, naming the real network.
  */
 export function checkIpv4(value: string): FormatProblem | undefined {
+  // The usual case, a well-formed network address, without building the messages of the others.
+  const slash = value.indexOf('/');
+  const range = parseIpv4Range(value);
+  if (range !== undefined && range.start === parseIpv4Address(slash === -1 ? value : value.slice(0, slash))) {
+    return undefined;
+  }
   const invalid: FormatProblem = {
     severity: 'error',
     code: 'E_INVALID_SOURCE',

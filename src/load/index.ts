@@ -11,6 +11,7 @@ import { collectSourceDecls, isFileLevelError, normalisePolicyFiles } from './no
 import type { PolicyFileInput } from './normalise.js';
 import { applyLintSettings, lintPolicies } from './lint.js';
 import { readYamlFile } from './read-yaml.js';
+import type { YamlParser } from './read-yaml.js';
 import { collectRuleOrigins } from './rule-origins.js';
 import type { RuleOrigin } from './rule-origins.js';
 import { validateSchema } from './schema.js';
@@ -27,6 +28,8 @@ export interface LoadOptions {
   environments?: string[];
   /** plan/apply: each selected environment's key variable(s) must be set and non-empty. */
   requireCredentials?: boolean;
+  /** How YAML is parsed (see `YamlParser`); default `fast`. Both give the same result. */
+  yamlParser?: YamlParser;
 }
 
 export interface LoadResult {
@@ -70,7 +73,7 @@ export function loadProject(options: LoadOptions): LoadResult {
     );
     return { desired: undefined, diagnostics, files: [], origins: [] };
   }
-  const configRead = readYamlFile(configAbs, show(configAbs));
+  const configRead = readYamlFile(configAbs, show(configAbs), options.yamlParser);
   diagnostics.push(...configRead.diagnostics);
   const configYaml = configRead.yaml;
   const configSchema = configYaml
@@ -88,7 +91,7 @@ export function loadProject(options: LoadOptions): LoadResult {
   const inputs: PolicyFileInput[] = [];
   let incomplete = configYaml === undefined;
   for (const abs of collected.files) {
-    const read = readYamlFile(abs, show(abs));
+    const read = readYamlFile(abs, show(abs), options.yamlParser);
     diagnostics.push(...read.diagnostics);
     if (read.yaml === undefined) {
       incomplete = true;

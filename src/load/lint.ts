@@ -50,6 +50,14 @@ export interface LintInput {
 
 export function lintPolicies(input: LintInput): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // Each value is parsed once, not once per check and per target group it takes part in.
+  const parsed = new Map<string, Ipv4Range | undefined>();
+  const rangeOf = (value: string): Ipv4Range | undefined => {
+    if (parsed.has(value)) return parsed.get(value);
+    const range = parseIpv4Range(value);
+    parsed.set(value, range);
+    return range;
+  };
   const byPolicy = new Map<string, RuleOrigin[]>();
   for (const origin of input.origins) {
     const key = policyKey(origin);
@@ -59,9 +67,9 @@ export function lintPolicies(input: LintInput): Diagnostic[] {
   }
 
   out.push(...lintEmptySets(input));
-  for (const origin of input.origins) out.push(...lintBreadth(origin));
-  for (const origins of byPolicy.values()) out.push(...lintOverlaps(origins, 'same', ''));
-  out.push(...lintAcrossTargets(input, byPolicy));
+  for (const origin of input.origins) out.push(...lintBreadth(origin, rangeOf));
+  for (const origins of byPolicy.values()) out.push(...lintOverlaps(origins, 'same', '', rangeOf));
+  out.push(...lintAcrossTargets(input, byPolicy, rangeOf));
   return out;
 }
 
@@ -93,14 +101,32 @@ export function candidateRegions(
   names: readonly string[],
   policies: readonly DesiredPolicy[],
 ): string[] {
-  const regionsOf = new Map<string, Set<string>>();
+  return regionsFitting(names, indexRegions(policies).get(environment));
+}
+
+/** environment → policy name → the regions where it is declared. */
+type RegionIndex = Map<string, Map<string, Set<string>>>;
+
+function indexRegions(policies: readonly DesiredPolicy[]): RegionIndex {
+  const index: RegionIndex = new Map();
   for (const p of policies) {
-    if (p.environment !== environment || !names.includes(p.name)) continue;
-    const set = regionsOf.get(p.name) ?? new Set<string>();
-    set.add(p.region);
-    regionsOf.set(p.name, set);
+    let byName = index.get(p.environment);
+    if (byName === undefined) index.set(p.environment, (byName = new Map()));
+    let regions = byName.get(p.name);
+    if (regions === undefined) byName.set(p.name, (regions = new Set()));
+    regions.add(p.region);
   }
-  const sets = [...regionsOf.values()];
+  return index;
+}
+
+function regionsFitting(
+  names: readonly string[],
+  regionsOf: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+): string[] {
+  const sets = [...new Set(names)].flatMap((name) => {
+    const regions = regionsOf?.get(name);
+    return regions === undefined ? [] : [regions];
+  });
   const [first, ...rest] = sets;
   if (first === undefined) return [];
   return [...first].filter((r) => rest.every((s) => s.has(r))).sort();
@@ -108,9 +134,11 @@ export function candidateRegions(
 
 // ------------------------------------------------------------------ single rules
 
-function lintBreadth(origin: RuleOrigin): Diagnostic[] {
+type RangeOf = (value: string) => Ipv4Range | undefined;
+
+function lintBreadth(origin: RuleOrigin, rangeOf: RangeOf): Diagnostic[] {
   if (origin.type !== 'ip' && origin.type !== 'egress_firewall') return [];
-  const range = parseIpv4Range(origin.value);
+  const range = rangeOf(origin.value);
   if (range === undefined) return [];
   const what = `${origin.label}: ${shown(origin)}`;
   if (origin.type === 'egress_firewall') {
@@ -210,12 +238,17 @@ interface Item {
  * partly overlap — two blocks are disjoint or one contains the other — so "overlapping" sources
  * are exactly the contained ones. Non-IP sources (endpoint ids, GUIDs) are compared for equality.
  */
-function lintOverlaps(origins: readonly RuleOrigin[], mode: 'same' | 'cross', context: string): Diagnostic[] {
+function lintOverlaps(
+  origins: readonly RuleOrigin[],
+  mode: 'same' | 'cross',
+  context: string,
+  rangeOf: RangeOf,
+): Diagnostic[] {
   const items: Item[] = [];
   const exact: RuleOrigin[] = [];
   for (const origin of origins) {
     if (origin.type === 'ip') {
-      const range = parseIpv4Range(origin.value);
+      const range = rangeOf(origin.value);
       if (range !== undefined && range.prefix >= BROAD_PREFIX)
         items.push({ range, origin, group: policyKey(origin) });
     } else if (origin.type !== 'egress_firewall' && origin.type !== 'remote_cluster') {
@@ -318,8 +351,13 @@ function advance(
  * Rules of different policies that apply to the same target. Targets with the same set of
  * policies are checked once, and the finding names one of them and how many more share it.
  */
-function lintAcrossTargets(input: LintInput, byPolicy: ReadonlyMap<string, RuleOrigin[]>): Diagnostic[] {
-  const declared = input.policies.map((p) => p.policy);
+function lintAcrossTargets(
+  input: LintInput,
+  byPolicy: ReadonlyMap<string, RuleOrigin[]>,
+  rangeOf: RangeOf,
+): Diagnostic[] {
+  // One index for all targets: a lookup per name rather than a pass over every policy per target.
+  const regionIndex = indexRegions(input.policies.map((p) => p.policy));
   const namesByTarget = new Map<string, { environment: string; target: Target; names: string[] }>();
   for (const entry of input.associations) {
     const key = `${entry.environment}\u0000${targetKey(entry.target)}`;
@@ -334,7 +372,7 @@ function lintAcrossTargets(input: LintInput, byPolicy: ReadonlyMap<string, RuleO
 
   const groups = new Map<string, { policies: string[]; targets: Target[] }>();
   for (const { environment, target, names } of namesByTarget.values()) {
-    const regions = candidateRegions(environment, names, declared);
+    const regions = regionsFitting(names, regionIndex.get(environment));
     // Offline the target's region is unknown; when the names fit several regions, do not guess.
     if (regions.length !== 1) continue;
     const keys = [...new Set(names)]
@@ -360,6 +398,7 @@ function lintAcrossTargets(input: LintInput, byPolicy: ReadonlyMap<string, RuleO
         policies.flatMap((k) => byPolicy.get(k) ?? []),
         'cross',
         context,
+        rangeOf,
       ),
     );
   }

@@ -1,4 +1,3 @@
-import { canonicalJson } from '../model/canonical.js';
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { POLICY_TYPE_ALIASES } from '../model/types.js';
@@ -6,10 +5,10 @@ import type { DesiredPolicy, PolicyType, Rule, SourcePosition, Target } from '..
 import type { ConfigModel } from './config.js';
 import { checkAzureEndpointGuid, checkAzureEndpointName, checkTargetId, sourceCheckFor } from './formats.js';
 import type { FormatProblem } from './formats.js';
-import { describePath, isRecord, positionAt } from './read-yaml.js';
+import { describePath, isRecord, lazyPositionAt, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
-import { expandAddress } from './sources.js';
-import type { Address, SourceSetDecl, SourceTable } from './sources.js';
+import { expandAddress, isReference } from './sources.js';
+import type { SourceSetDecl, SourceTable } from './sources.js';
 import type {
   WrittenAssociation,
   WrittenAzureRule,
@@ -254,38 +253,37 @@ function normalisePolicy(
   const type: PolicyType = POLICY_TYPE_ALIASES[written.type] ?? (written.type as PolicyType);
   const rules: Rule[] = [];
   const firstIndexOf = new Map<string, number>();
-  const report = (problem: FormatProblem | undefined, at: SourcePosition, label: string) => {
+  // Positions and labels are looked up only for what is reported: most rules have nothing to say.
+  const report = (problem: FormatProblem | undefined, place: Place) => {
     if (problem !== undefined) {
-      diagnostics.push(diagnostic(problem.severity, problem.code, `${label}: ${problem.message}`, at));
+      diagnostics.push(
+        diagnostic(problem.severity, problem.code, `${place.label()}: ${problem.message}`, place.at()),
+      );
     }
   };
 
   written.rules.forEach((rule, ruleIndex) => {
     if (brokenRules.has(String(ruleIndex))) return;
     const path: PathSegment[] = ['policies', index, 'rules', ruleIndex];
-    const fieldAt = (...field: string[]) => positionAt(yaml, [...path, ...field]);
-    const fieldLabel = (...field: string[]) => describePath(yaml.value, [...path, ...field]);
+    const field = (...names: string[]): Place => ({
+      at: () => positionAt(yaml, [...path, ...names]),
+      label: () => describePath(yaml.value, [...path, ...names]),
+    });
     const description =
       rule.description === undefined || rule.description === '' ? {} : { description: rule.description };
-    const expand = (value: string, field: string[]): Address[] => {
-      const expanded = expandAddress(sources, brokenSources, value, fieldAt(...field), fieldLabel(...field));
+    const expand = (value: string, names: string[]): (Place & { value: string })[] => {
+      if (!isReference(value)) return [{ value, ...field(...names) }];
+      const place = field(...names);
+      const expanded = expandAddress(sources, brokenSources, value, place.at, place.label);
       diagnostics.push(...expanded.diagnostics);
-      return expanded.addresses;
+      return expanded.addresses.map((a) => ({ value: a.value, at: () => a.at, label: () => a.label }));
     };
 
     const produced: Rule[] = [];
     if (type === 'azure_private_endpoint') {
       const r = rule as WrittenAzureRule;
-      report(
-        checkAzureEndpointName(r.azure_endpoint_name),
-        fieldAt('azure_endpoint_name'),
-        fieldLabel('azure_endpoint_name'),
-      );
-      report(
-        checkAzureEndpointGuid(r.azure_endpoint_guid),
-        fieldAt('azure_endpoint_guid'),
-        fieldLabel('azure_endpoint_guid'),
-      );
+      report(checkAzureEndpointName(r.azure_endpoint_name), field('azure_endpoint_name'));
+      report(checkAzureEndpointGuid(r.azure_endpoint_guid), field('azure_endpoint_guid'));
       produced.push({
         azure_endpoint_name: r.azure_endpoint_name,
         azure_endpoint_guid: r.azure_endpoint_guid,
@@ -302,7 +300,7 @@ function normalisePolicy(
       const { egress_rule: egress } = rule as WrittenEgressFirewallRule;
       const ports = [...new Set(egress.ports ?? [])].sort((a, b) => a - b);
       for (const address of expand(egress.target, ['egress_rule', 'target'])) {
-        report(sourceCheckFor(type)?.(address.value), address.at, address.label);
+        report(sourceCheckFor(type)?.(address.value), address);
         produced.push({
           egress_rule: {
             target: address.value,
@@ -315,13 +313,13 @@ function normalisePolicy(
     } else {
       const r = rule as WrittenSourceRule;
       for (const address of expand(r.source, ['source'])) {
-        report(sourceCheckFor(type)?.(address.value), address.at, address.label);
+        report(sourceCheckFor(type)?.(address.value), address);
         produced.push({ source: address.value, ...description });
       }
     }
 
     for (const normalised of produced) {
-      const key = canonicalJson(normalised);
+      const key = ruleIdentity(normalised);
       const first = firstIndexOf.get(key);
       if (first === undefined) {
         firstIndexOf.set(key, ruleIndex);
@@ -350,8 +348,33 @@ function normalisePolicy(
     description: written.description ?? '',
     include_by_default: written.include_by_default ?? false,
     rules,
-    position: positionAt(yaml, ['policies', index]),
+    position: lazyPositionAt(yaml, ['policies', index]),
   };
+}
+
+/** Where a value was written, looked up on demand. */
+interface Place {
+  at: () => SourcePosition;
+  label: () => string;
+}
+
+/**
+ * Equal for rules with the same fields and values (what `canonicalJson` would compare), without
+ * its sorted copy: every rule has at most these fields, and their order is fixed here.
+ */
+function ruleIdentity(rule: Rule): string {
+  const e = rule.egress_rule;
+  return JSON.stringify([
+    rule.source,
+    e?.target,
+    e?.protocol,
+    e?.ports,
+    rule.azure_endpoint_name,
+    rule.azure_endpoint_guid,
+    rule.remote_cluster_id,
+    rule.remote_cluster_org_id,
+    rule.description,
+  ]);
 }
 
 function ruleSummary(rule: Rule): string {

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { FAILSAFE_SCHEMA, load as loadFast, Type } from 'js-yaml';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node } from 'yaml';
 import { diagnostic } from '../model/diagnostics.js';
@@ -13,18 +14,36 @@ export const MAX_ALIAS_COUNT = 100;
 /** A step into a YAML document: a map key or a sequence index. */
 export type PathSegment = string | number;
 
-/** One parsed YAML file, with what is needed to turn a data path into `file:line:col`. */
+/**
+ * One parsed YAML file. Its positions come from `yaml`'s document, which is built only when a
+ * position is first asked for (`positionAt`, or reading a `lazyPositionAt`): most files of a large
+ * estate never need one, and their documents would cost ten times the parse and most of the memory.
+ */
 export interface YamlFile {
   /** Path as shown in diagnostics (relative to the cwd). */
   file: string;
   absPath: string;
-  /** The text as read, for quoting what the user wrote. */
+  /** The text as read, for quoting what the user wrote and for parsing positions from. */
   text: string;
-  doc: Document.Parsed;
-  lineCounter: LineCounter;
   /** The document as plain data. */
   value: unknown;
 }
+
+/**
+ * How files are parsed. `fast`: js-yaml gives the data and `yaml` is used for a file only when a
+ * position in it is needed, or when its text uses what only the `yaml` path checks exactly (see
+ * `fastParseable`). `exact`: every file through `yaml`, as the fast path falls back to.
+ */
+export type YamlParser = 'fast' | 'exact';
+
+interface Located {
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+// Keyed by the file object so that the model can stay plain data: a position knows its file, and
+// the document is built at most once per file.
+const documents = new WeakMap<YamlFile, Located>();
 
 export interface ReadResult {
   /** Undefined when the file could not be read or parsed; `diagnostics` then say why. */
@@ -36,7 +55,7 @@ export interface ReadResult {
  * Reads and parses one YAML file. Never throws: a missing, oversized, binary, empty or malformed
  * file gives diagnostics instead.
  */
-export function readYamlFile(absPath: string, file: string): ReadResult {
+export function readYamlFile(absPath: string, file: string, parser: YamlParser = 'fast'): ReadResult {
   let size: number;
   try {
     size = statSync(absPath).size;
@@ -51,11 +70,16 @@ export function readYamlFile(absPath: string, file: string): ReadResult {
     const reason = err instanceof Error && 'code' in err ? String(err.code) : 'read error';
     return fail('E_FILE_NOT_FOUND', `cannot read '${file}' (${reason})`, { file });
   }
-  return parseYamlBytes(bytes, absPath, file);
+  return parseYamlBytes(bytes, absPath, file, parser);
 }
 
 /** Parses file contents already in memory (pure); see `readYamlFile`. */
-export function parseYamlBytes(bytes: Uint8Array, absPath: string, file: string): ReadResult {
+export function parseYamlBytes(
+  bytes: Uint8Array,
+  absPath: string,
+  file: string,
+  parser: YamlParser = 'fast',
+): ReadResult {
   if (bytes.length > MAX_FILE_BYTES) return tooLarge(file, bytes.length);
   if (bytes.includes(0)) {
     return fail('E_NOT_TEXT', `'${file}' is not a text file (it contains NUL bytes)`, { file });
@@ -66,18 +90,20 @@ export function parseYamlBytes(bytes: Uint8Array, absPath: string, file: string)
   } catch {
     return fail('E_NOT_TEXT', `'${file}' is not valid UTF-8 text`, { file });
   }
-  return parseYamlText(text, absPath, file);
+  return parseYamlText(text, absPath, file, parser);
 }
 
-export function parseYamlText(text: string, absPath: string, file: string): ReadResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    uniqueKeys: true,
-    prettyErrors: true,
-    // Problems are diagnostics, never process warnings on stderr.
-    logLevel: 'error',
-  });
+export function parseYamlText(
+  text: string,
+  absPath: string,
+  file: string,
+  parser: YamlParser = 'fast',
+): ReadResult {
+  if (parser === 'fast') {
+    const value = parseFast(text);
+    if (value !== undefined) return { yaml: { file, absPath, text, value }, diagnostics: [] };
+  }
+  const { doc, lineCounter } = parseExact(text);
   const diagnostics: Diagnostic[] = [];
   for (const err of doc.errors) {
     const pos = err.linePos?.[0];
@@ -130,7 +156,143 @@ export function parseYamlText(text: string, absPath: string, file: string): Read
     diagnostics.push(diagnostic('error', 'E_YAML', reason, { file, ...at }));
     return { yaml: undefined, diagnostics };
   }
-  return { yaml: { file, absPath, text, doc, lineCounter, value }, diagnostics };
+  const yaml: YamlFile = { file, absPath, text, value };
+  documents.set(yaml, { doc, lineCounter });
+  return { yaml, diagnostics };
+}
+
+function parseExact(text: string): Located {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: true,
+    // Problems are diagnostics, never process warnings on stderr.
+    logLevel: 'error',
+  });
+  return { doc, lineCounter };
+}
+
+function located(yaml: YamlFile): Located {
+  let found = documents.get(yaml);
+  if (found === undefined) {
+    found = parseExact(yaml.text);
+    documents.set(yaml, found);
+  }
+  return found;
+}
+
+// ------------------------------------------------------------------ the fast path
+
+/*
+ * js-yaml parses ten times faster than `yaml` and keeps no syntax tree, but it is not the reference:
+ * `yaml` is (its messages and positions are what the diagnostics quote). So js-yaml is trusted only
+ * where both are known to give the same data and the same verdict, and any doubt sends the file
+ * down the `yaml` path: js-yaml throwing (syntax errors, duplicate keys: `yaml` then reports them
+ * exactly), and text using features whose handling differs or that only `yaml` guards (below).
+ */
+
+// `yaml`'s YAML 1.2 core schema, resolver by resolver: js-yaml's own core schema also reads `0b1`
+// and `1_000` as numbers, which `yaml` keeps as strings.
+const NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const INT_OCT = /^0o[0-7]+$/;
+const INT_DEC = /^[-+]?[0-9]+$/;
+const INT_HEX = /^0x[0-9a-fA-F]+$/;
+const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+
+const coreNull = new Type('tag:yaml.org,2002:null', {
+  kind: 'scalar',
+  resolve: (data: string | null) => data === null || NULL.test(data),
+  construct: () => null,
+});
+
+const coreBool = new Type('tag:yaml.org,2002:bool', {
+  kind: 'scalar',
+  resolve: (data: string) => BOOL.test(data),
+  construct: (data: string) => data[0] === 't' || data[0] === 'T',
+});
+
+const coreInt = new Type('tag:yaml.org,2002:int', {
+  kind: 'scalar',
+  resolve: (data: string) => INT_OCT.test(data) || INT_DEC.test(data) || INT_HEX.test(data),
+  construct: (data: string) =>
+    INT_OCT.test(data)
+      ? parseInt(data.slice(2), 8)
+      : INT_HEX.test(data)
+        ? parseInt(data.slice(2), 16)
+        : parseInt(data, 10),
+});
+
+const coreFloat = new Type('tag:yaml.org,2002:float', {
+  kind: 'scalar',
+  resolve: (data: string) => FLOAT_NAN.test(data) || FLOAT_EXP.test(data) || FLOAT.test(data),
+  construct: (data: string) => {
+    if (!FLOAT_NAN.test(data)) return parseFloat(data);
+    if (data.endsWith('nan') || data.endsWith('NaN') || data.endsWith('NAN')) return NaN;
+    return data.startsWith('-') ? -Infinity : Infinity;
+  },
+});
+
+const CORE_SCHEMA_OF_YAML = FAILSAFE_SCHEMA.extend({
+  implicit: [coreNull, coreBool, coreInt, coreFloat],
+});
+
+/*
+ * Text the fast path leaves to `yaml`. False alarms only cost speed, so these are broad:
+ * - anchors, aliases and tags (`&a`, `*a`, `!t` where a node can start): alias expansion is limited
+ *   (MAX_ALIAS_COUNT) on the `yaml` path only, and tags resolve differently;
+ * - directives (`%YAML 1.1` switches `yaml` to another schema);
+ * - tabs and lone carriage returns, where the two disagree on indentation and line breaks;
+ * - explicit (`? `) and collection keys, which the two turn into different strings;
+ * - a flow collection closed at its parent's indentation (a `yaml` warning, W_YAML);
+ * - lines of 1,024 characters or more (implicit keys that long are an error in `yaml`).
+ */
+const NEEDS_EXACT =
+  /(?:^|[\s[\]{},:])[&*!]|^%|[\t]|\r(?!\n)|(?:^|[\s[{,])\?(?:\s|$)|[\]}][ ]*:(?:\s|$)|^[ ]*[\]}]/m;
+const MAX_FAST_LINE = 1023;
+
+/** The data of `text` by js-yaml, or undefined when the file must go through `yaml`. */
+function parseFast(text: string): unknown {
+  if (NEEDS_EXACT.test(text) || hasLongLine(text)) return undefined;
+  let value: unknown;
+  let warned = false;
+  try {
+    value = loadFast(text, {
+      schema: CORE_SCHEMA_OF_YAML,
+      onWarning: () => {
+        warned = true;
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  // Not a mapping (empty file, a scalar): the `yaml` path gives the exact diagnostic.
+  if (warned || !isRecord(value) || hasNullKey(value)) return undefined;
+  return value;
+}
+
+function hasLongLine(text: string): boolean {
+  let start = 0;
+  for (;;) {
+    const end = text.indexOf('\n', start);
+    if ((end === -1 ? text.length : end) - start > MAX_FAST_LINE) return true;
+    if (end === -1) return false;
+    start = end + 1;
+  }
+}
+
+/** A `~:` or empty key: js-yaml names it 'null', `yaml` ''. ('null' written as a key falls back too.) */
+function hasNullKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasNullKey);
+  if (value === null || typeof value !== 'object') return false;
+  if (Object.hasOwn(value, 'null')) return true;
+  for (const key in value) {
+    if (hasNullKey((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
 }
 
 /**
@@ -142,11 +304,43 @@ export function positionAt(
   path: readonly PathSegment[],
   options: { key?: boolean } = {},
 ): SourcePosition {
+  const { line, col } = lineColAt(yaml, path, options);
+  return { file: yaml.file, line, col };
+}
+
+/**
+ * `positionAt`, resolved when `line` or `col` is first read: plain data to every reader (spread,
+ * JSON, deep equality), but the file's document is built only if someone looks. For positions kept
+ * in the desired state, of which a plan reads none unless it has something to report.
+ */
+export function lazyPositionAt(
+  yaml: YamlFile,
+  path: readonly PathSegment[],
+  options: { key?: boolean } = {},
+): SourcePosition {
+  if (documents.has(yaml)) return positionAt(yaml, path, options);
+  let resolved: { line: number; col: number } | undefined;
+  const resolve = () => (resolved ??= lineColAt(yaml, path, options));
+  return {
+    file: yaml.file,
+    get line() {
+      return resolve().line;
+    },
+    get col() {
+      return resolve().col;
+    },
+  };
+}
+
+function lineColAt(
+  yaml: YamlFile,
+  path: readonly PathSegment[],
+  options: { key?: boolean },
+): { line: number; col: number } {
   const { node, keyNode } = nodeAt(yaml, path);
   const target = options.key && keyNode !== undefined ? keyNode : node;
   const offset = rangeOf(target)?.[0] ?? rangeOf(keyNode)?.[0] ?? 0;
-  const { line, col } = yaml.lineCounter.linePos(offset);
-  return { file: yaml.file, line, col };
+  return located(yaml).lineCounter.linePos(offset);
 }
 
 /** The text written for the value at `path` (e.g. `1e5` before YAML read it as a number). */
@@ -156,11 +350,12 @@ export function sourceTextAt(yaml: YamlFile, path: readonly PathSegment[]): stri
 }
 
 function nodeAt(yaml: YamlFile, path: readonly PathSegment[]): { node: unknown; keyNode: unknown } {
-  let node: unknown = yaml.doc.contents;
+  const { doc } = located(yaml);
+  let node: unknown = doc.contents;
   let keyNode: unknown;
   let last: unknown = node;
   for (const segment of path) {
-    if (isAlias(node)) node = node.resolve(yaml.doc);
+    if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
       const pair = node.items.find((p) => keyText(p.key) === String(segment));
       if (pair === undefined) break;

@@ -1,7 +1,7 @@
 import type { PolicyType, SourcePosition } from '../model/types.js';
 import type { LocatedPolicy } from './normalise.js';
 import { describePath, isRecord, positionAt } from './read-yaml.js';
-import type { PathSegment } from './read-yaml.js';
+import type { PathSegment, YamlFile } from './read-yaml.js';
 import { isReference } from './sources.js';
 import type { SourceTable } from './sources.js';
 
@@ -24,12 +24,45 @@ export interface RuleOrigin {
   value: string;
   description?: string;
   /** The rule's field as written in the policy (its `source:` even when that names a set). */
-  at: SourcePosition;
+  readonly at: SourcePosition;
   /** e.g. `policies[0].rules[2].source`. */
-  label: string;
+  readonly label: string;
   /** When the value came from a `$set`: the set the rule names and where the value itself is written. */
   via?: { set: string; at: SourcePosition; label: string };
   egress?: { protocol: string; ports: number[] };
+}
+
+/*
+ * An origin knows its file and data path; `at` and `label` are looked up when read. A large estate
+ * has a hundred thousand rules and the lint reads the position of only those it reports.
+ */
+class LocatedRuleOrigin implements RuleOrigin {
+  declare readonly description?: string;
+  declare readonly via?: RuleOrigin['via'];
+  declare readonly egress?: RuleOrigin['egress'];
+  #at: SourcePosition | undefined;
+
+  constructor(
+    readonly environment: string,
+    readonly region: string,
+    readonly policy: string,
+    readonly type: PolicyType,
+    readonly rule: number,
+    readonly value: string,
+    private readonly yaml: YamlFile,
+    private readonly path: readonly PathSegment[],
+    extra: Pick<RuleOrigin, 'description' | 'via' | 'egress'>,
+  ) {
+    Object.assign(this, extra);
+  }
+
+  get at(): SourcePosition {
+    return (this.#at ??= positionAt(this.yaml, this.path));
+  }
+
+  get label(): string {
+    return describePath(this.yaml.value, this.path);
+  }
 }
 
 export function collectRuleOrigins(policies: readonly LocatedPolicy[], sources: SourceTable): RuleOrigin[] {
@@ -41,45 +74,46 @@ export function collectRuleOrigins(policies: readonly LocatedPolicy[], sources: 
     if (!Array.isArray(rules)) continue;
     rules.forEach((rule: unknown, ruleIndex) => {
       if (!isRecord(rule)) return;
-      const base = {
-        environment: policy.environment,
-        region: policy.region,
-        policy: policy.name,
-        type: policy.type,
-        rule: ruleIndex,
-        ...(typeof rule.description === 'string' && rule.description !== ''
+      const description =
+        typeof rule.description === 'string' && rule.description !== ''
           ? { description: rule.description }
-          : {}),
-      };
-      const located = (field: PathSegment[]) => {
-        const path: PathSegment[] = ['policies', index, 'rules', ruleIndex, ...field];
-        return { at: positionAt(yaml, path), label: describePath(yaml.value, path) };
-      };
-      const expand = (value: unknown, field: PathSegment[], extra: Partial<RuleOrigin> = {}) => {
+          : {};
+      const origin = (
+        value: string,
+        field: PathSegment[],
+        extra: Pick<RuleOrigin, 'via' | 'egress'> = {},
+      ): RuleOrigin =>
+        new LocatedRuleOrigin(
+          policy.environment,
+          policy.region,
+          policy.name,
+          policy.type,
+          ruleIndex,
+          value,
+          yaml,
+          ['policies', index, 'rules', ruleIndex, ...field],
+          { ...description, ...extra },
+        );
+      const expand = (value: unknown, field: PathSegment[], extra: Pick<RuleOrigin, 'egress'> = {}) => {
         if (typeof value !== 'string') return;
-        const where = located(field);
         if (!isReference(value)) {
-          out.push({ ...base, ...where, ...extra, value });
+          out.push(origin(value, field, extra));
           return;
         }
         const set = value.slice(1);
         for (const address of sources.get(set) ?? []) {
-          out.push({
-            ...base,
-            ...where,
-            ...extra,
-            value: address.value,
-            via: { set, at: address.at, label: address.label },
-          });
+          out.push(
+            origin(address.value, field, { ...extra, via: { set, at: address.at, label: address.label } }),
+          );
         }
       };
 
       if (policy.type === 'azure_private_endpoint') {
         if (typeof rule.azure_endpoint_guid === 'string')
-          out.push({ ...base, ...located(['azure_endpoint_guid']), value: rule.azure_endpoint_guid });
+          out.push(origin(rule.azure_endpoint_guid, ['azure_endpoint_guid']));
       } else if (policy.type === 'remote_cluster') {
         if (typeof rule.remote_cluster_id === 'string')
-          out.push({ ...base, ...located(['remote_cluster_id']), value: rule.remote_cluster_id });
+          out.push(origin(rule.remote_cluster_id, ['remote_cluster_id']));
       } else if (policy.type === 'egress_firewall') {
         const egress = rule.egress_rule;
         if (!isRecord(egress) || typeof egress.protocol !== 'string') return;

@@ -1,11 +1,11 @@
-import { Ajv } from 'ajv';
-import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
+import type { AnySchemaObject, ErrorObject } from 'ajv';
 import configSchemaJson from '../../schemas/ecfence-config.schema.json' with { type: 'json' };
 import policyFileSchemaJson from '../../schemas/policy-file.schema.json' with { type: 'json' };
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { describePath, isRecord, positionAt, sourceTextAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
+import * as compiled from './schema-validators.generated.js';
 
 export const CONFIG_SCHEMA = configSchemaJson as AnySchemaObject;
 export const POLICY_FILE_SCHEMA = policyFileSchemaJson as AnySchemaObject;
@@ -18,28 +18,22 @@ export interface SchemaResult {
   invalidPaths: PathSegment[][];
 }
 
-let validators: Record<SchemaKind, ValidateFunction> | undefined;
-
-function getValidators(): Record<SchemaKind, ValidateFunction> {
-  if (validators === undefined) {
-    // strictRequired is off because `oneOf: [{required: [deployment]}, …]` names properties
-    // declared beside it, which is the readable way to say "exactly one of".
-    const ajv = new Ajv({
-      allErrors: true,
-      strict: true,
-      strictRequired: false,
-      allowUnionTypes: true,
-      verbose: true,
-      logger: false,
-    });
-    validators = { config: ajv.compile(CONFIG_SCHEMA), 'policy-file': ajv.compile(POLICY_FILE_SCHEMA) };
-  }
-  return validators;
+/** An ajv validate function: the errors of the last call are left on it. */
+interface Validator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
+
+// Compiled ahead of time from schemas/ by scripts/compile-schemas.ts (ajv standalone code, the
+// options there): the same functions ajv would generate at start-up, without generating them.
+const VALIDATORS: Record<SchemaKind, Validator> = {
+  config: compiled.config as Validator,
+  'policy-file': compiled.policyFile as Validator,
+};
 
 /** Validates a parsed file against its JSON Schema; every error is mapped to `file:line:col`. */
 export function validateSchema(kind: SchemaKind, yaml: YamlFile): SchemaResult {
-  const validate = getValidators()[kind];
+  const validate = VALIDATORS[kind];
   if (validate(yaml.value)) return { diagnostics: [], invalidPaths: [] };
   const errors = selectErrors(validate.errors ?? []);
   const diagnostics: Diagnostic[] = [];

@@ -1,7 +1,7 @@
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { SourcePosition } from '../model/types.js';
-import { describePath, positionAt } from './read-yaml.js';
+import { describePath, lazyPositionAt, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
 
 /*
@@ -77,7 +77,7 @@ export function buildSourceTable(
     stack.push(name);
     decl.items.forEach((item, index) => {
       const path: PathSegment[] = ['sources', name, index];
-      const at = positionAt(decl.yaml, path);
+      const at = lazyPositionAt(decl.yaml, path);
       const label = describePath(decl.yaml.value, path);
       if (!isReference(item)) {
         out.push({ value: item, at, label });
@@ -125,15 +125,16 @@ export function expandAddress(
   table: SourceTable,
   brokenNames: ReadonlySet<string>,
   value: string,
-  at: SourcePosition,
-  label: string,
+  /** Where `value` is written; looked up only when it is reported. */
+  at: () => SourcePosition,
+  label: () => string,
 ): { addresses: Address[]; diagnostics: Diagnostic[] } {
-  if (!isReference(value)) return { addresses: [{ value, at, label }], diagnostics: [] };
+  if (!isReference(value)) return { addresses: [{ value, at: at(), label: label() }], diagnostics: [] };
   const name = value.slice(1);
   const addresses = table.get(name);
   if (addresses !== undefined) return { addresses: [...addresses], diagnostics: [] };
   if (brokenNames.has(name) || table.incomplete) return { addresses: [], diagnostics: [] };
-  return { addresses: [], diagnostics: [unresolved(label, value, at, table.names)] };
+  return { addresses: [], diagnostics: [unresolved(label(), value, at(), table.names)] };
 }
 
 function unresolved(label: string, ref: string, at: SourcePosition, names: Iterable<string>): Diagnostic {

@@ -18,6 +18,17 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Sorted by canonical JSON text in code-unit order, each item serialised once (a comparator that
+ * serialises both sides does it 2·n·log n times).
+ */
+export function sortByCanonicalJson<T>(items: readonly T[]): T[] {
+  return items
+    .map((item) => ({ item, key: canonicalJson(item) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ item }) => item);
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { canonicalJson, fingerprintOf } from '../../model/canonical.js';
+import { canonicalJson, fingerprintOf, sortByCanonicalJson } from '../../model/canonical.js';
 import type {
   EgressProtocol,
   EgressRule,
@@ -87,11 +87,7 @@ export function rulesetRequestBody(spec: PolicySpec): WireObject {
 
 /** Rules are a set on ess/ece: a canonical order makes equal sets compare and hash equal. */
 function sortedRules(rules: readonly Rule[]): Rule[] {
-  return [...rules].sort((a, b) => {
-    const ka = canonicalJson(a);
-    const kb = canonicalJson(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  return sortByCanonicalJson(rules);
 }
 
 /** The managed fields of a spec in canonical form: equal text ⇔ nothing to update. */
