@@ -50,14 +50,6 @@ export interface LintInput {
 
 export function lintPolicies(input: LintInput): Diagnostic[] {
   const out: Diagnostic[] = [];
-  // Each value is parsed once, not once per check and per target group it takes part in.
-  const parsed = new Map<string, Ipv4Range | undefined>();
-  const rangeOf = (value: string): Ipv4Range | undefined => {
-    if (parsed.has(value)) return parsed.get(value);
-    const range = parseIpv4Range(value);
-    parsed.set(value, range);
-    return range;
-  };
   const byPolicy = new Map<string, RuleOrigin[]>();
   for (const origin of input.origins) {
     const key = policyKey(origin);
@@ -67,9 +59,9 @@ export function lintPolicies(input: LintInput): Diagnostic[] {
   }
 
   out.push(...lintEmptySets(input));
-  for (const origin of input.origins) out.push(...lintBreadth(origin, rangeOf));
-  for (const origins of byPolicy.values()) out.push(...lintOverlaps(origins, 'same', '', rangeOf));
-  out.push(...lintAcrossTargets(input, byPolicy, rangeOf));
+  for (const origin of input.origins) out.push(...lintBreadth(origin));
+  for (const origins of byPolicy.values()) out.push(...lintOverlaps(origins, 'same', ''));
+  out.push(...lintAcrossTargets(input, byPolicy));
   return out;
 }
 
@@ -134,11 +126,9 @@ function regionsFitting(
 
 // ------------------------------------------------------------------ single rules
 
-type RangeOf = (value: string) => Ipv4Range | undefined;
-
-function lintBreadth(origin: RuleOrigin, rangeOf: RangeOf): Diagnostic[] {
+function lintBreadth(origin: RuleOrigin): Diagnostic[] {
   if (origin.type !== 'ip' && origin.type !== 'egress_firewall') return [];
-  const range = rangeOf(origin.value);
+  const range = parseIpv4Range(origin.value);
   if (range === undefined) return [];
   const what = `${origin.label}: ${shown(origin)}`;
   if (origin.type === 'egress_firewall') {
@@ -238,17 +228,12 @@ interface Item {
  * partly overlap — two blocks are disjoint or one contains the other — so "overlapping" sources
  * are exactly the contained ones. Non-IP sources (endpoint ids, GUIDs) are compared for equality.
  */
-function lintOverlaps(
-  origins: readonly RuleOrigin[],
-  mode: 'same' | 'cross',
-  context: string,
-  rangeOf: RangeOf,
-): Diagnostic[] {
+function lintOverlaps(origins: readonly RuleOrigin[], mode: 'same' | 'cross', context: string): Diagnostic[] {
   const items: Item[] = [];
   const exact: RuleOrigin[] = [];
   for (const origin of origins) {
     if (origin.type === 'ip') {
-      const range = rangeOf(origin.value);
+      const range = parseIpv4Range(origin.value);
       if (range !== undefined && range.prefix >= BROAD_PREFIX)
         items.push({ range, origin, group: policyKey(origin) });
     } else if (origin.type !== 'egress_firewall' && origin.type !== 'remote_cluster') {
@@ -351,11 +336,7 @@ function advance(
  * Rules of different policies that apply to the same target. Targets with the same set of
  * policies are checked once, and the finding names one of them and how many more share it.
  */
-function lintAcrossTargets(
-  input: LintInput,
-  byPolicy: ReadonlyMap<string, RuleOrigin[]>,
-  rangeOf: RangeOf,
-): Diagnostic[] {
+function lintAcrossTargets(input: LintInput, byPolicy: ReadonlyMap<string, RuleOrigin[]>): Diagnostic[] {
   // One index for all targets: a lookup per name rather than a pass over every policy per target.
   const regionIndex = indexRegions(input.policies.map((p) => p.policy));
   const namesByTarget = new Map<string, { environment: string; target: Target; names: string[] }>();
@@ -398,7 +379,6 @@ function lintAcrossTargets(
         policies.flatMap((k) => byPolicy.get(k) ?? []),
         'cross',
         context,
-        rangeOf,
       ),
     );
   }
