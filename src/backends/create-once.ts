@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { ApiError } from '../model/errors.js';
 import type { PolicySpec } from '../model/types.js';
+import { backoffCeiling, sleep, type RetryOptions } from './http.js';
 
 /**
  * Creates a policy without ever creating two (API.md gotcha 28). A create POST is not idempotent,
@@ -14,14 +15,17 @@ export async function createOnce(options: {
   post: () => Promise<string>;
   /** Ids of live policies matching the spec exactly, `exclude`d ids already removed. */
   findMatching: () => Promise<string[]>;
-  maxAttempts: number;
-  /** Pause before re-reading, so a just-committed create has time to be listed. */
-  pause: (attempt: number) => Promise<void>;
+  /**
+   * The client's retry bounds: a create gets the same attempt budget as every other call (with
+   * fewer, a few unknown outcomes in a row fail it), and pauses one backoff step before re-reading
+   * so a just-committed create has time to be listed.
+   */
+  retry: RetryOptions;
   logger: Logger;
 }): Promise<{ id: string }> {
-  const { spec, logger } = options;
+  const { spec, logger, retry } = options;
   let last: ApiError | undefined;
-  for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+  for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
     try {
       return { id: await options.post() };
     } catch (err) {
@@ -32,7 +36,7 @@ export async function createOnce(options: {
       { region: spec.region, name: spec.name, attempt },
       'create outcome unknown; re-reading policies',
     );
-    await options.pause(attempt);
+    await sleep(backoffCeiling(retry, attempt));
     let matches: string[];
     try {
       matches = await options.findMatching();

@@ -1,7 +1,7 @@
 import { InternalError } from '../../model/errors.js';
 import type { LiveEnvironment, LiveTarget, PolicySpec, Target } from '../../model/types.js';
 import type { BackendContext } from '../context.js';
-import { backoffCeiling, settleAll, sleep } from '../http.js';
+import { settleAll } from '../http.js';
 import { createOnce } from '../create-once.js';
 import type { Backend } from '../types.js';
 import { asArray, asObject, requireString } from '../wire.js';
@@ -76,9 +76,7 @@ export function createDeploymentsBackend(ctx: BackendContext): Backend {
       return createOnce({
         spec,
         logger,
-        // The same budget as every other call: with fewer, a few unknown outcomes in a row fail a create.
-        maxAttempts: ctx.retry.maxAttempts,
-        pause: (attempt) => sleep(backoffCeiling(ctx.retry, attempt)),
+        retry: ctx.retry,
         post: async () => {
           const res = await http.request({ method: 'POST', path: RULESETS, json: rulesetRequestBody(spec) });
           const wctx = { method: 'POST', path: RULESETS };

@@ -132,9 +132,7 @@ export function createServerlessBackend(ctx: BackendContext): Backend {
       return createOnce({
         spec,
         logger,
-        // The same budget as every other call: with fewer, a few unknown outcomes in a row fail a create.
-        maxAttempts: ctx.retry.maxAttempts,
-        pause: (attempt) => sleep(backoffCeiling(ctx.retry, attempt)),
+        retry: ctx.retry,
         post: async () => {
           const res = await http.request({ method: 'POST', path: FILTERS, json: createFilterBody(spec) });
           const wctx: WireContext = { method: 'POST', path: FILTERS };
