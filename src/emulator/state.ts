@@ -82,6 +82,16 @@ function issueRuleIds(rules: RulesetRequest['rules']): StoredRule[] {
 }
 
 /** `TrafficFilterRulesetInfo`, with associations only when asked for and only when there are any. */
+/** A rule as the API returns it: a copy, so a caller keeping the answer never aliases stored state. */
+function copyRule(rule: StoredRule): StoredRule {
+  const copy = { ...rule };
+  if (rule.egress_rule) {
+    copy.egress_rule = { ...rule.egress_rule };
+    if (rule.egress_rule.ports) copy.egress_rule.ports = [...rule.egress_rule.ports];
+  }
+  return copy;
+}
+
 export function rulesetView(r: StoredRuleset, includeAssociations: boolean): Json {
   const view: Json = {
     id: r.id,
@@ -89,7 +99,7 @@ export function rulesetView(r: StoredRuleset, includeAssociations: boolean): Jso
     type: r.type,
     include_by_default: r.include_by_default,
     region: r.region,
-    rules: r.rules.map((rule) => structuredClone(rule)),
+    rules: r.rules.map(copyRule),
   };
   if (r.description !== undefined) view['description'] = r.description;
   if (includeAssociations) {
