@@ -5,7 +5,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { EnvironmentConfig, SafetySettings, SourcePosition } from '../model/types.js';
 import { checkEndpoint } from './formats.js';
 import type { LintSettings } from './lint.js';
-import { isRecord, positionAt } from './read-yaml.js';
+import { isRecord, lazyPositionAt, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
 import type { WrittenConfig, WrittenEnvironment, WrittenLint, WrittenSafety } from './written-types.js';
 
@@ -45,8 +45,9 @@ export function policyPathsOf(yaml: YamlFile, invalidPaths: readonly PathSegment
   if (written === undefined) {
     return DEFAULT_POLICY_PATHS.map((value) => ({ value, at: { file: yaml.file, line: 1, col: 1 } }));
   }
-  if (typeof written === 'string') return [{ value: written, at: positionAt(yaml, ['policies']) }];
-  return written.map((value, i) => ({ value, at: positionAt(yaml, ['policies', i]) }));
+  // Lazy: read only if the path is reported (it does not exist, or holds no policy files).
+  if (typeof written === 'string') return [{ value: written, at: lazyPositionAt(yaml, ['policies']) }];
+  return written.map((value, i) => ({ value, at: lazyPositionAt(yaml, ['policies', i]) }));
 }
 
 /** Absolute `ca_file` paths the config names, so the caller can check which exist before normalising. */
@@ -208,7 +209,7 @@ function normaliseEnvironment(
         topSafety?.max_dissociate_percent ??
         DEFAULT_SAFETY.max_dissociate_percent,
     },
-    position: at(),
+    position: lazyPositionAt(yaml, ['environments', name], { key: true }),
   };
 }
 

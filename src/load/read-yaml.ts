@@ -1,10 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { FAILSAFE_SCHEMA, load as loadFast, Type } from 'js-yaml';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
-import type { Document, Node } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { SourcePosition } from '../model/types.js';
+import { readBlockYaml } from './yaml-block.js';
 
 /** Files above this size are refused before they are read. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -39,6 +41,15 @@ export type YamlParser = 'fast' | 'exact';
 interface Located {
   doc: Document.Parsed;
   lineCounter: LineCounter;
+}
+
+/**
+ * `yaml`, loaded on first use (synchronously: it ships CommonJS for Node): a run whose files all
+ * take the fast path and that reports no position never pays for loading it.
+ */
+let yamlModule: typeof Yaml | undefined;
+function yamlLib(): typeof Yaml {
+  return (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 }
 
 // Keyed by the file object so that the model can stay plain data: a position knows its file, and
@@ -134,7 +145,7 @@ export function parseYamlText(
     );
   }
   if (doc.errors.length > 0) return { yaml: undefined, diagnostics };
-  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+  if (doc.contents === null || (yamlLib().isScalar(doc.contents) && doc.contents.value === null)) {
     diagnostics.push(
       diagnostic('error', 'E_EMPTY_FILE', `'${file}' is empty: expected a YAML mapping`, {
         file,
@@ -162,6 +173,7 @@ export function parseYamlText(
 }
 
 function parseExact(text: string): Located {
+  const { LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
@@ -236,9 +248,25 @@ const coreFloat = new Type('tag:yaml.org,2002:float', {
   },
 });
 
-const CORE_SCHEMA_OF_YAML = FAILSAFE_SCHEMA.extend({
-  implicit: [coreNull, coreBool, coreInt, coreFloat],
-});
+const CORE_TYPES = [coreNull, coreBool, coreInt, coreFloat];
+const CORE_SCHEMA_OF_YAML = FAILSAFE_SCHEMA.extend({ implicit: CORE_TYPES });
+
+/**
+ * A plain scalar as the js-yaml path reads it (first matching resolver of CORE_TYPES, else the
+ * string), for the block reader. Text starting with a letter other than n, t or f (and their
+ * capitals) can only be a string: the common case skips the resolvers.
+ */
+export function resolvePlainScalar(text: string): unknown {
+  const c = text.charCodeAt(0);
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  if (letter && !'nNtTfF'.includes(text.charAt(0))) return text;
+  // No null, bool, int or float is written with a slash or a space (addresses, CIDRs, sentences).
+  if (text.includes('/') || text.includes(' ')) return text;
+  for (const type of CORE_TYPES) {
+    if (type.resolve(text)) return type.construct(text);
+  }
+  return text;
+}
 
 /*
  * Text the fast path leaves to `yaml`. False alarms only cost speed, so these are broad:
@@ -254,9 +282,15 @@ const NEEDS_EXACT =
   /(?:^|[\s[\]{},:])[&*!]|^%|[\t]|\r(?!\n)|(?:^|[\s[{,])\?(?:\s|$)|[\]}][ ]*:(?:\s|$)|^[ ]*[\]}]/m;
 const MAX_FAST_LINE = 1023;
 
-/** The data of `text` by js-yaml, or undefined when the file must go through `yaml`. */
+/**
+ * The data of `text` by the block reader or js-yaml, or undefined when the file must go through
+ * `yaml`. The block reader declines everything but plain block style, and its keys are never
+ * null-like, so its result needs no further check.
+ */
 function parseFast(text: string): unknown {
   if (NEEDS_EXACT.test(text) || hasLongLine(text)) return undefined;
+  const block = readBlockYaml(text, resolvePlainScalar);
+  if (block !== undefined) return block;
   let value: unknown;
   let warned = false;
   try {
@@ -351,6 +385,7 @@ export function sourceTextAt(yaml: YamlFile, path: readonly PathSegment[]): stri
 
 function nodeAt(yaml: YamlFile, path: readonly PathSegment[]): { node: unknown; keyNode: unknown } {
   const { doc } = located(yaml);
+  const { isAlias, isMap, isSeq } = yamlLib();
   let node: unknown = doc.contents;
   let keyNode: unknown;
   let last: unknown = node;
@@ -396,7 +431,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function keyText(key: unknown): string | undefined {
-  if (isScalar(key)) return String(key.value);
+  if (yamlLib().isScalar(key)) return String(key.value);
   return typeof key === 'string' ? key : undefined;
 }
 
@@ -409,6 +444,7 @@ function firstAliasPosition(
   lineCounter: LineCounter,
 ): { line: number; col: number } | undefined {
   let offset: number | undefined;
+  const { visit } = yamlLib();
   visit(doc, {
     Alias(_key, node) {
       offset = node.range?.[0];
