@@ -49,20 +49,37 @@ export interface LintInput {
 }
 
 export function lintPolicies(input: LintInput): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const byPolicy = new Map<string, RuleOrigin[]>();
+  const out: Diagnostic[] = lintEmptySets(input);
+  // Each rule's range is parsed once and each policy's ranges sorted once: the checks within a
+  // policy and across the policies of every target all start from these.
+  const byPolicy = new Map<string, PolicyRules>();
   for (const origin of input.origins) {
     const key = policyKey(origin);
-    const list = byPolicy.get(key) ?? [];
-    list.push(origin);
-    byPolicy.set(key, list);
+    let rules = byPolicy.get(key);
+    if (rules === undefined) byPolicy.set(key, (rules = { ranges: [], exact: [] }));
+    const range =
+      origin.type === 'ip' || origin.type === 'egress_firewall' ? parseIpv4Range(origin.value) : undefined;
+    const broad = lintBreadth(origin, range);
+    if (broad !== undefined) out.push(broad);
+    if (origin.type === 'ip') {
+      if (range !== undefined && range.prefix >= BROAD_PREFIX)
+        rules.ranges.push({ range, origin, group: key });
+    } else if (origin.type !== 'egress_firewall' && origin.type !== 'remote_cluster') {
+      rules.exact.push(origin);
+    }
   }
-
-  out.push(...lintEmptySets(input));
-  for (const origin of input.origins) out.push(...lintBreadth(origin));
-  for (const origins of byPolicy.values()) out.push(...lintOverlaps(origins, 'same', ''));
+  for (const rules of byPolicy.values()) rules.ranges.sort(byRange);
+  for (const rules of byPolicy.values()) out.push(...lintOverlaps(rules.ranges, rules.exact, 'same', ''));
   out.push(...lintAcrossTargets(input, byPolicy));
   return out;
+}
+
+/** A policy's rules as the overlap checks read them. */
+interface PolicyRules {
+  /** IPv4 ranges no broader than BROAD_PREFIX, sorted by `byRange`. */
+  ranges: Item[];
+  /** Sources compared for equality (endpoint ids, GUIDs), in the order they were collected. */
+  exact: RuleOrigin[];
 }
 
 /**
@@ -126,43 +143,36 @@ function regionsFitting(
 
 // ------------------------------------------------------------------ single rules
 
-function lintBreadth(origin: RuleOrigin): Diagnostic[] {
-  if (origin.type !== 'ip' && origin.type !== 'egress_firewall') return [];
-  const range = parseIpv4Range(origin.value);
-  if (range === undefined) return [];
-  const what = `${origin.label}: ${shown(origin)}`;
+function lintBreadth(origin: RuleOrigin, range: Ipv4Range | undefined): Diagnostic | undefined {
+  if (range === undefined) return undefined;
+  const what = (): string => `${origin.label}: ${shown(origin)}`;
   if (origin.type === 'egress_firewall') {
-    if (range.prefix !== 0 || origin.egress?.protocol !== 'all' || origin.egress.ports.length > 0) return [];
-    return [
-      diagnostic(
-        'warning',
-        'W_EGRESS_ALLOW_ALL',
-        `${what} with protocol all and no ports allows all outbound traffic: policy '${origin.policy}' restricts nothing`,
-        origin.at,
-      ),
-    ];
+    if (range.prefix !== 0 || origin.egress?.protocol !== 'all' || origin.egress.ports.length > 0)
+      return undefined;
+    return diagnostic(
+      'warning',
+      'W_EGRESS_ALLOW_ALL',
+      `${what()} with protocol all and no ports allows all outbound traffic: policy '${origin.policy}' restricts nothing`,
+      origin.at,
+    );
   }
   if (range.prefix === 0) {
-    return [
-      diagnostic(
-        'warning',
-        'W_OPEN_SOURCE',
-        `${what} allows every IPv4 address: a target with policy '${origin.policy}' is as open as an unfiltered one`,
-        origin.at,
-      ),
-    ];
+    return diagnostic(
+      'warning',
+      'W_OPEN_SOURCE',
+      `${what()} allows every IPv4 address: a target with policy '${origin.policy}' is as open as an unfiltered one`,
+      origin.at,
+    );
   }
   if (range.prefix < BROAD_PREFIX) {
-    return [
-      diagnostic(
-        'warning',
-        'W_BROAD_SOURCE',
-        `${what} allows ${(range.end - range.start + 1).toLocaleString('en-US')} addresses (a prefix shorter than /${BROAD_PREFIX}); narrow it to the networks you mean`,
-        origin.at,
-      ),
-    ];
+    return diagnostic(
+      'warning',
+      'W_BROAD_SOURCE',
+      `${what()} allows ${(range.end - range.start + 1).toLocaleString('en-US')} addresses (a prefix shorter than /${BROAD_PREFIX}); narrow it to the networks you mean`,
+      origin.at,
+    );
   }
-  return [];
+  return undefined;
 }
 
 function lintEmptySets(input: LintInput): Diagnostic[] {
@@ -222,32 +232,18 @@ interface Item {
 }
 
 /**
- * Duplicate and contained ranges among `origins`, by one sort and one sweep (n log n): each rule
+ * Duplicate and contained ranges among `items` (sorted by `byRange`), by one sweep: each rule
  * is compared with the widest range seen so far (and, across policies, the widest of another
  * policy), so a rule gets at most one finding however many rules cover it. CIDR blocks never
  * partly overlap — two blocks are disjoint or one contains the other — so "overlapping" sources
  * are exactly the contained ones. Non-IP sources (endpoint ids, GUIDs) are compared for equality.
  */
-function lintOverlaps(origins: readonly RuleOrigin[], mode: 'same' | 'cross', context: string): Diagnostic[] {
-  const items: Item[] = [];
-  const exact: RuleOrigin[] = [];
-  for (const origin of origins) {
-    if (origin.type === 'ip') {
-      const range = parseIpv4Range(origin.value);
-      if (range !== undefined && range.prefix >= BROAD_PREFIX)
-        items.push({ range, origin, group: policyKey(origin) });
-    } else if (origin.type !== 'egress_firewall' && origin.type !== 'remote_cluster') {
-      exact.push(origin);
-    }
-  }
-  items.sort(
-    (a, b) =>
-      a.range.start - b.range.start ||
-      b.range.end - a.range.end ||
-      comparePositions(a.origin.at, b.origin.at) ||
-      (a.origin.value < b.origin.value ? -1 : a.origin.value > b.origin.value ? 1 : 0),
-  );
-
+function lintOverlaps(
+  items: readonly Item[],
+  exact: readonly RuleOrigin[],
+  mode: 'same' | 'cross',
+  context: string,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const report = (item: RuleOrigin, other: RuleOrigin, kind: 'duplicate' | 'contained') => {
     // Same value and description in one policy is W_DUPLICATE_RULE of the loader already.
@@ -307,8 +303,8 @@ function lintOverlaps(origins: readonly RuleOrigin[], mode: 'same' | 'cross', co
   }
 
   const firstOf = new Map<string, RuleOrigin[]>();
-  for (const origin of [...exact].sort((a, b) => comparePositions(a.at, b.at))) {
-    const key = `${origin.type}\u0000${origin.value}`;
+  for (const origin of duplicatedInWrittenOrder(exact)) {
+    const key = exactKey(origin);
     const seen = firstOf.get(key) ?? [];
     const twin = mode === 'same' ? seen[0] : seen.find((s) => policyKey(s) !== policyKey(origin));
     if (twin !== undefined) report(origin, twin, 'duplicate');
@@ -316,6 +312,61 @@ function lintOverlaps(origins: readonly RuleOrigin[], mode: 'same' | 'cross', co
     firstOf.set(key, seen);
   }
   return out;
+}
+
+/** Same value and type: the same source. */
+function exactKey(origin: RuleOrigin): string {
+  return `${origin.type}\u0000${origin.value}`;
+}
+
+/**
+ * The origins whose source occurs more than once, in the order they are written. Only these can
+ * be or have a twin, and only their positions are read (reading one parses its file for positions).
+ */
+function duplicatedInWrittenOrder(exact: readonly RuleOrigin[]): RuleOrigin[] {
+  const count = new Map<string, number>();
+  for (const origin of exact) count.set(exactKey(origin), (count.get(exactKey(origin)) ?? 0) + 1);
+  return exact
+    .filter((origin) => (count.get(exactKey(origin)) ?? 0) > 1)
+    .sort((a, b) => comparePositions(a.at, b.at));
+}
+
+/** Start ascending, then widest first; ties in the order written. */
+function byRange(a: Item, b: Item): number {
+  return (
+    a.range.start - b.range.start ||
+    b.range.end - a.range.end ||
+    comparePositions(a.origin.at, b.origin.at) ||
+    (a.origin.value < b.origin.value ? -1 : a.origin.value > b.origin.value ? 1 : 0)
+  );
+}
+
+/**
+ * Sorted lists merged into one sorted list; on ties the earlier list first, so the result is what
+ * a stable sort of their concatenation gives.
+ */
+function mergeSorted(lists: readonly (readonly Item[])[]): Item[] {
+  let merged: Item[] = [];
+  for (const list of lists) {
+    const out: Item[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < merged.length && j < list.length) {
+      const left = merged[i] as Item;
+      const right = list[j] as Item;
+      if (byRange(right, left) < 0) {
+        out.push(right);
+        j++;
+      } else {
+        out.push(left);
+        i++;
+      }
+    }
+    while (i < merged.length) out.push(merged[i++] as Item);
+    while (j < list.length) out.push(list[j++] as Item);
+    merged = out;
+  }
+  return merged;
 }
 
 function advance(
@@ -336,7 +387,7 @@ function advance(
  * Rules of different policies that apply to the same target. Targets with the same set of
  * policies are checked once, and the finding names one of them and how many more share it.
  */
-function lintAcrossTargets(input: LintInput, byPolicy: ReadonlyMap<string, RuleOrigin[]>): Diagnostic[] {
+function lintAcrossTargets(input: LintInput, byPolicy: ReadonlyMap<string, PolicyRules>): Diagnostic[] {
   // One index for all targets: a lookup per name rather than a pass over every policy per target.
   const regionIndex = indexRegions(input.policies.map((p) => p.policy));
   const namesByTarget = new Map<string, { environment: string; target: Target; names: string[] }>();
@@ -374,9 +425,11 @@ function lintAcrossTargets(input: LintInput, byPolicy: ReadonlyMap<string, RuleO
     if (first === undefined) continue;
     const more = sorted.length > 1 ? ` and ${sorted.length - 1} more target(s)` : '';
     const context = `both apply to ${targetLabel(first)}${more}`;
+    const rules = policies.flatMap((k) => byPolicy.get(k) ?? []);
     out.push(
       ...lintOverlaps(
-        policies.flatMap((k) => byPolicy.get(k) ?? []),
+        mergeSorted(rules.map((r) => r.ranges)),
+        rules.flatMap((r) => r.exact),
         'cross',
         context,
       ),

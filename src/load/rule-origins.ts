@@ -50,20 +50,32 @@ class LocatedRuleOrigin implements RuleOrigin {
     readonly rule: number,
     readonly value: string,
     private readonly yaml: YamlFile,
-    private readonly path: readonly PathSegment[],
+    /** The policy's index in its file's `policies:`. */
+    private readonly index: number,
+    /** The rule's field (one shared array per field): the data path is built when asked for. */
+    private readonly field: readonly PathSegment[],
     extra: Pick<RuleOrigin, 'description' | 'via' | 'egress'>,
   ) {
     Object.assign(this, extra);
   }
 
   get at(): SourcePosition {
-    return (this.#at ??= positionAt(this.yaml, this.path));
+    return (this.#at ??= positionAt(this.yaml, this.path()));
   }
 
   get label(): string {
-    return describePath(this.yaml.value, this.path);
+    return describePath(this.yaml.value, this.path());
+  }
+
+  private path(): PathSegment[] {
+    return ['policies', this.index, 'rules', this.rule, ...this.field];
   }
 }
+
+const SOURCE: readonly PathSegment[] = ['source'];
+const EGRESS_TARGET: readonly PathSegment[] = ['egress_rule', 'target'];
+const AZURE_GUID: readonly PathSegment[] = ['azure_endpoint_guid'];
+const REMOTE_CLUSTER_ID: readonly PathSegment[] = ['remote_cluster_id'];
 
 export function collectRuleOrigins(policies: readonly LocatedPolicy[], sources: SourceTable): RuleOrigin[] {
   const out: RuleOrigin[] = [];
@@ -80,7 +92,7 @@ export function collectRuleOrigins(policies: readonly LocatedPolicy[], sources: 
           : {};
       const origin = (
         value: string,
-        field: PathSegment[],
+        field: readonly PathSegment[],
         extra: Pick<RuleOrigin, 'via' | 'egress'> = {},
       ): RuleOrigin =>
         new LocatedRuleOrigin(
@@ -91,10 +103,15 @@ export function collectRuleOrigins(policies: readonly LocatedPolicy[], sources: 
           ruleIndex,
           value,
           yaml,
-          ['policies', index, 'rules', ruleIndex, ...field],
+          index,
+          field,
           { ...description, ...extra },
         );
-      const expand = (value: unknown, field: PathSegment[], extra: Pick<RuleOrigin, 'egress'> = {}) => {
+      const expand = (
+        value: unknown,
+        field: readonly PathSegment[],
+        extra: Pick<RuleOrigin, 'egress'> = {},
+      ) => {
         if (typeof value !== 'string') return;
         if (!isReference(value)) {
           out.push(origin(value, field, extra));
@@ -110,19 +127,19 @@ export function collectRuleOrigins(policies: readonly LocatedPolicy[], sources: 
 
       if (policy.type === 'azure_private_endpoint') {
         if (typeof rule.azure_endpoint_guid === 'string')
-          out.push(origin(rule.azure_endpoint_guid, ['azure_endpoint_guid']));
+          out.push(origin(rule.azure_endpoint_guid, AZURE_GUID));
       } else if (policy.type === 'remote_cluster') {
         if (typeof rule.remote_cluster_id === 'string')
-          out.push(origin(rule.remote_cluster_id, ['remote_cluster_id']));
+          out.push(origin(rule.remote_cluster_id, REMOTE_CLUSTER_ID));
       } else if (policy.type === 'egress_firewall') {
         const egress = rule.egress_rule;
         if (!isRecord(egress) || typeof egress.protocol !== 'string') return;
         const ports = Array.isArray(egress.ports)
           ? [...new Set(egress.ports.filter((p): p is number => typeof p === 'number'))].sort((a, b) => a - b)
           : [];
-        expand(egress.target, ['egress_rule', 'target'], { egress: { protocol: egress.protocol, ports } });
+        expand(egress.target, EGRESS_TARGET, { egress: { protocol: egress.protocol, ports } });
       } else {
-        expand(rule.source, ['source']);
+        expand(rule.source, SOURCE);
       }
     });
   }
