@@ -262,21 +262,31 @@ function normalisePolicy(
     }
   };
 
+  const check = sourceCheckFor(type);
   written.rules.forEach((rule, ruleIndex) => {
-    if (brokenRules.has(String(ruleIndex))) return;
-    const path: PathSegment[] = ['policies', index, 'rules', ruleIndex];
-    const field = (...names: string[]): Place => ({
-      at: () => positionAt(yaml, [...path, ...names]),
-      label: () => describePath(yaml.value, [...path, ...names]),
-    });
+    if (brokenRules.size > 0 && brokenRules.has(String(ruleIndex))) return;
+    const field = (...names: string[]): Place => {
+      const path: PathSegment[] = ['policies', index, 'rules', ruleIndex, ...names];
+      return { at: () => positionAt(yaml, path), label: () => describePath(yaml.value, path) };
+    };
     const description =
-      rule.description === undefined || rule.description === '' ? {} : { description: rule.description };
-    const expand = (value: string, names: string[]): (Place & { value: string })[] => {
-      if (!isReference(value)) return [{ value, ...field(...names) }];
+      rule.description === undefined || rule.description === '' ? undefined : rule.description;
+    // Each value a rule's field stands for: itself, or the addresses of the `$set` it names. The
+    // common case — a literal value without a problem — builds no Place.
+    const expand = (value: string, names: string[], add: (value: string) => void): void => {
+      if (!isReference(value)) {
+        const problem = check?.(value);
+        if (problem !== undefined) report(problem, field(...names));
+        add(value);
+        return;
+      }
       const place = field(...names);
       const expanded = expandAddress(sources, brokenSources, value, place.at, place.label);
       diagnostics.push(...expanded.diagnostics);
-      return expanded.addresses.map((a) => ({ value: a.value, at: () => a.at, label: () => a.label }));
+      for (const a of expanded.addresses) {
+        report(check?.(a.value), { at: () => a.at, label: () => a.label });
+        add(a.value);
+      }
     };
 
     const produced: Rule[] = [];
@@ -284,38 +294,37 @@ function normalisePolicy(
       const r = rule as WrittenAzureRule;
       report(checkAzureEndpointName(r.azure_endpoint_name), field('azure_endpoint_name'));
       report(checkAzureEndpointGuid(r.azure_endpoint_guid), field('azure_endpoint_guid'));
-      produced.push({
-        azure_endpoint_name: r.azure_endpoint_name,
-        azure_endpoint_guid: r.azure_endpoint_guid,
-        ...description,
-      });
+      produced.push(
+        withDescription(
+          { azure_endpoint_name: r.azure_endpoint_name, azure_endpoint_guid: r.azure_endpoint_guid },
+          description,
+        ),
+      );
     } else if (type === 'remote_cluster') {
       const r = rule as WrittenRemoteClusterRule;
-      produced.push({
-        remote_cluster_id: r.remote_cluster_id,
-        remote_cluster_org_id: r.remote_cluster_org_id,
-        ...description,
-      });
+      produced.push(
+        withDescription(
+          { remote_cluster_id: r.remote_cluster_id, remote_cluster_org_id: r.remote_cluster_org_id },
+          description,
+        ),
+      );
     } else if (type === 'egress_firewall') {
       const { egress_rule: egress } = rule as WrittenEgressFirewallRule;
       const ports = [...new Set(egress.ports ?? [])].sort((a, b) => a - b);
-      for (const address of expand(egress.target, ['egress_rule', 'target'])) {
-        report(sourceCheckFor(type)?.(address.value), address);
-        produced.push({
-          egress_rule: {
-            target: address.value,
-            protocol: egress.protocol,
-            ...(ports.length > 0 ? { ports } : {}),
-          },
-          ...description,
-        });
-      }
+      expand(egress.target, ['egress_rule', 'target'], (target) => {
+        produced.push(
+          withDescription(
+            {
+              egress_rule: { target, protocol: egress.protocol, ...(ports.length > 0 ? { ports } : {}) },
+            },
+            description,
+          ),
+        );
+      });
     } else {
-      const r = rule as WrittenSourceRule;
-      for (const address of expand(r.source, ['source'])) {
-        report(sourceCheckFor(type)?.(address.value), address);
-        produced.push({ source: address.value, ...description });
-      }
+      expand((rule as WrittenSourceRule).source, ['source'], (source) => {
+        produced.push(withDescription({ source }, description));
+      });
     }
 
     for (const normalised of produced) {
@@ -327,6 +336,7 @@ function normalisePolicy(
         continue;
       }
       const what = ruleSummary(normalised);
+      const path: PathSegment[] = ['policies', index, 'rules', ruleIndex];
       diagnostics.push(
         diagnostic(
           'warning',
@@ -352,6 +362,12 @@ function normalisePolicy(
   };
 }
 
+/** The rule with its description, if it has one (absent and empty are the same). */
+function withDescription(rule: Rule, description: string | undefined): Rule {
+  if (description !== undefined) rule.description = description;
+  return rule;
+}
+
 /** Where a value was written, looked up on demand. */
 interface Place {
   at: () => SourcePosition;
@@ -360,21 +376,24 @@ interface Place {
 
 /**
  * Equal for rules with the same fields and values (what `canonicalJson` would compare), without
- * its sorted copy: every rule has at most these fields, and their order is fixed here.
+ * its sorted copy: every rule has at most these fields, each is length-prefixed (or marked absent)
+ * so that no two different rules give the same key.
  */
 function ruleIdentity(rule: Rule): string {
   const e = rule.egress_rule;
-  return JSON.stringify([
-    rule.source,
-    e?.target,
-    e?.protocol,
-    e?.ports,
-    rule.azure_endpoint_name,
-    rule.azure_endpoint_guid,
-    rule.remote_cluster_id,
-    rule.remote_cluster_org_id,
-    rule.description,
-  ]);
+  return (
+    part(rule.source) +
+    (e === undefined ? '-' : `${part(e.target)}${part(e.protocol)}${part(e.ports?.join(','))}`) +
+    part(rule.azure_endpoint_name) +
+    part(rule.azure_endpoint_guid) +
+    part(rule.remote_cluster_id) +
+    part(rule.remote_cluster_org_id) +
+    part(rule.description)
+  );
+}
+
+function part(value: string | undefined): string {
+  return value === undefined ? '-' : `${value.length}:${value}`;
 }
 
 function ruleSummary(rule: Rule): string {
