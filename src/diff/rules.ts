@@ -42,6 +42,10 @@ export function ruleKey(rule: Rule): string {
  */
 export function rulesEqual(a: readonly Rule[], b: readonly Rule[], order: 'set' | 'list'): boolean {
   if (a.length !== b.length) return false;
+  // Most policies are in sync and listed in the declared order: field by field, without building
+  // a key per rule. Equal in place means equal as a list and as a multiset; anything else
+  // (reordered rules, ports listed in another order, a real change) is decided by the keys.
+  if (sameRulesInPlace(a, b)) return true;
   const ka = a.map(ruleKey);
   const kb = b.map(ruleKey);
   if (order === 'set') {
@@ -49,6 +53,48 @@ export function rulesEqual(a: readonly Rule[], b: readonly Rule[], order: 'set' 
     kb.sort();
   }
   return ka.every((k, i) => k === kb[i]);
+}
+
+function sameRulesInPlace(a: readonly Rule[], b: readonly Rule[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined || !sameRule(x, y)) return false;
+  }
+  return true;
+}
+
+/**
+ * True only when `ruleKey` would give both rules the same text (absent ≡ ''); false may still be
+ * equal (egress ports in another order), which the caller then decides by the keys.
+ */
+function sameRule(a: Rule, b: Rule): boolean {
+  // `===` first: in the common case every field is identical text or absent on both sides, and
+  // this runs for every rule of every policy, mostly before the JIT has optimised it.
+  return (
+    (a.source === b.source || sameText(a.source, b.source)) &&
+    (a.description === b.description || sameText(a.description, b.description)) &&
+    (a.azure_endpoint_guid === b.azure_endpoint_guid ||
+      sameText(a.azure_endpoint_guid, b.azure_endpoint_guid)) &&
+    (a.azure_endpoint_name === b.azure_endpoint_name ||
+      sameText(a.azure_endpoint_name, b.azure_endpoint_name)) &&
+    (a.remote_cluster_id === b.remote_cluster_id || sameText(a.remote_cluster_id, b.remote_cluster_id)) &&
+    (a.remote_cluster_org_id === b.remote_cluster_org_id ||
+      sameText(a.remote_cluster_org_id, b.remote_cluster_org_id)) &&
+    (a.egress_rule === b.egress_rule || sameEgress(a.egress_rule, b.egress_rule))
+  );
+}
+
+/** Absent and '' are the same text. */
+const sameText = (a: string | undefined, b: string | undefined): boolean =>
+  (a === undefined || a === '') && (b === undefined || b === '');
+
+function sameEgress(a: Rule['egress_rule'], b: Rule['egress_rule']): boolean {
+  if (!a || !b) return !a && !b;
+  if (a.protocol !== b.protocol || a.target !== b.target) return false;
+  const pa = a.ports ?? [];
+  const pb = b.ports ?? [];
+  return pa.length === pb.length && pa.every((port, i) => port === pb[i]);
 }
 
 /** The field-level differences between a live and a desired policy (name and identity excluded). */

@@ -48,6 +48,15 @@ describe('rulesEqual', () => {
     expect(rulesEqual([a, b], [a, a, b], 'set')).toBe(false);
   });
 
+  it('in place: absent ≡ empty, ids ignored, egress ports compared as a set', () => {
+    const withId = { source: '10.0.0.0/8', description: '', id: 'x' } as Rule;
+    expect(rulesEqual([withId, b], [rule('10.0.0.0/8'), b], 'list')).toBe(true);
+    const ports = (p: number[]): Rule => ({ egress_rule: { target: '1.1.1.1', protocol: 'tcp', ports: p } });
+    expect(rulesEqual([ports([443, 80])], [ports([80, 443, 80])], 'list')).toBe(true);
+    expect(rulesEqual([ports([443])], [ports([80])], 'list')).toBe(false);
+    expect(rulesEqual([a, c], [a, rule('172.16.0.0/12', 'other')], 'set')).toBe(false);
+  });
+
   it('list order: reordering is a change', () => {
     expect(rulesEqual([a, b], [b, a], 'list')).toBe(false);
     expect(rulesEqual([a, b], [a, b], 'list')).toBe(true);
