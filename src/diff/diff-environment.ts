@@ -59,8 +59,58 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return out;
 }
 
+/**
+ * Live policies by region, then name. Two levels rather than one joined key: the lookup runs for
+ * every declared policy and needs no new string.
+ */
+function indexByRegionAndName<T extends { region: string; name: string }>(
+  items: readonly T[],
+): Map<string, Map<string, T[]>> {
+  const out = new Map<string, Map<string, T[]>>();
+  for (const item of items) {
+    let byName = out.get(item.region);
+    if (!byName) out.set(item.region, (byName = new Map()));
+    const list = byName.get(item.name);
+    if (list) list.push(item);
+    else byName.set(item.name, [item]);
+  }
+  return out;
+}
+
+const NO_POLICIES: readonly LivePolicy[] = [];
+const NO_TARGETS: ReadonlyMap<string, Target> = new Map();
+
 function inScope(regions: readonly string[] | undefined, region: string): boolean {
   return !regions || regions.length === 0 || regions.includes(region);
+}
+
+/**
+ * The targets of an auto-attaching (include_by_default) policy: the declared ones, then every
+ * undeclared live association of the policies it is or replaces, each reported as kept.
+ */
+function withKeptAssociations(
+  env: string,
+  d: DesiredPolicy,
+  inherited: readonly LivePolicy[],
+  declared: ReadonlyMap<string, Target>,
+  notes: PlanNote[],
+): ReadonlyMap<string, Target> {
+  const wanted = new Map(declared);
+  for (const old of inherited) {
+    for (const t of old.associations) {
+      const k = targetKey(t);
+      if (wanted.has(k)) continue;
+      wanted.set(k, t);
+      notes.push({
+        environment: env,
+        kind: 'auto_attached',
+        message: `auto-attached (include_by_default): ${d.name} on ${targetLabel(t)}, kept`,
+        policy: { region: d.region, name: d.name, id: old.id },
+        target: t,
+      });
+    }
+  }
+  return wanted;
 }
 
 /**
@@ -84,7 +134,7 @@ export function diffEnvironment(
   const diagnostics: Diagnostic[] = [];
   const protect = new Set(desired.config.protect);
   const livePolicies = live.policies.filter((p) => inScope(scope, p.region));
-  const liveByKey = groupBy(livePolicies, keyOf);
+  const liveByKey = indexByRegionAndName(livePolicies);
   const policiesByName = groupBy(desired.policies, (p) => p.name);
   const claimed = new Set<string>();
   const oldHalves = new Map<string, { live: LivePolicy; by: DesiredPolicy }>();
@@ -101,7 +151,7 @@ export function diffEnvironment(
   // 1. Identity: exact (region, name) matches.
   const matches = new Map<DesiredPolicy, LivePolicy | undefined>();
   for (const d of desired.policies) {
-    const candidates = liveByKey.get(keyOf(d)) ?? [];
+    const candidates = liveByKey.get(d.region)?.get(d.name) ?? NO_POLICIES;
     if (candidates.length <= 1) {
       matches.set(d, candidates[0]);
       if (candidates[0]) claimed.add(candidates[0].id);
@@ -140,7 +190,7 @@ export function diffEnvironment(
   for (const l of livePolicies) {
     if (claimed.has(l.id) || oldHalves.has(l.id)) continue;
     const named = policiesByName.get(l.name) ?? [];
-    if (named.some((d) => ambiguous.has(keyOf(d)))) {
+    if (ambiguous.size > 0 && named.some((d) => ambiguous.has(keyOf(d)))) {
       // Possibly the old half of a policy that is refused as ambiguous: nothing is planned for
       // that policy, so its other half is left alone too (never pruned).
       claimed.add(l.id);
@@ -166,7 +216,8 @@ export function diffEnvironment(
   const declaredTargets = new Map<DesiredPolicy, Map<string, Target>>();
   for (const a of desired.associations) {
     const at = a.position ?? { file: '<config>' };
-    const liveTarget = targets.get(targetKey(a.target));
+    const key = targetKey(a.target);
+    const liveTarget = targets.get(key);
     if (!liveTarget) {
       diagnostics.push(
         diagnostic(
@@ -204,18 +255,17 @@ export function diffEnvironment(
     }
     let set = declaredTargets.get(policy);
     if (!set) declaredTargets.set(policy, (set = new Map()));
-    set.set(targetKey(a.target), a.target);
+    set.set(key, a.target);
   }
 
   // 4. Changes per declared policy.
   const changes: PolicyChange[] = [];
   const removals: PolicyRemoval[] = [];
   for (const d of desired.policies) {
-    if (ambiguous.has(keyOf(d))) continue;
+    if (ambiguous.size > 0 && ambiguous.has(keyOf(d))) continue;
     const matched = matches.get(d);
-    const replaced = oldHalvesBy.get(d) ?? [];
-    const declared = declaredTargets.get(d) ?? new Map<string, Target>();
-    const wanted = new Map(declared);
+    const replaced = oldHalvesBy.get(d) ?? NO_POLICIES;
+    const declared = declaredTargets.get(d) ?? NO_TARGETS;
     const associate: Target[] = [];
     const dissociate: Target[] = [];
     for (const old of replaced) {
@@ -223,28 +273,17 @@ export function diffEnvironment(
     }
 
     // An auto-attaching policy keeps (and, when replaced, inherits) undeclared live associations,
-    // also those of an old half still live after an interrupted replacement.
-    const inherited = matched ? [matched, ...replaced] : replaced;
-    for (const old of inherited) {
-      for (const t of old.associations) {
-        const k = targetKey(t);
-        if (declared.has(k)) continue;
-        if (d.include_by_default) {
-          if (wanted.has(k)) continue;
-          wanted.set(k, t);
-          notes.push({
-            environment: env,
-            kind: 'auto_attached',
-            message: `auto-attached (include_by_default): ${d.name} on ${targetLabel(t)}, kept`,
-            policy: { region: d.region, name: d.name, id: old.id },
-            target: t,
-          });
-        } else if (old === matched) {
-          dissociate.push(t);
-        }
-      }
+    // also those of an old half still live after an interrupted replacement; any other policy
+    // is detached from the targets no file declares for it.
+    const wanted = d.include_by_default
+      ? withKeptAssociations(env, d, matched ? [matched, ...replaced] : replaced, declared, notes)
+      : declared;
+    const have = new Set<string>();
+    for (const t of matched?.associations ?? []) {
+      const k = targetKey(t);
+      have.add(k);
+      if (!d.include_by_default && !declared.has(k)) dissociate.push(t);
     }
-    const have = new Set((matched?.associations ?? []).map(targetKey));
     for (const [k, t] of wanted) if (!have.has(k)) associate.push(t);
 
     let action: PolicyChange['action'];
@@ -289,22 +328,26 @@ export function diffEnvironment(
   }
 
   // 6. Associations of unmanaged policies on targets we touch are shown, never changed.
-  const managedIds = new Set<string>([...claimed, ...oldHalves.keys()]);
-  for (const r of removals) managedIds.add(r.live.id);
-  const touched = new Set<string>();
-  for (const c of changes) for (const t of [...c.associate, ...c.dissociate]) touched.add(targetKey(t));
-  for (const r of removals) for (const t of r.dissociate) touched.add(targetKey(t));
-  for (const l of livePolicies) {
-    if (managedIds.has(l.id)) continue;
-    for (const t of l.associations) {
-      if (!touched.has(targetKey(t))) continue;
-      notes.push({
-        environment: env,
-        kind: 'unmanaged_association',
-        message: `unmanaged policy ${l.name} (${l.id}) stays on ${targetLabel(t)}`,
-        policy: { region: l.region, name: l.name, id: l.id },
-        target: t,
-      });
+  const removed = new Set(removals.map((r) => r.live.id));
+  const unmanaged = livePolicies.filter(
+    (l) => l.associations.length > 0 && !claimed.has(l.id) && !oldHalves.has(l.id) && !removed.has(l.id),
+  );
+  // Usually none: then the touched targets need not be collected at all.
+  if (unmanaged.length > 0) {
+    const touched = new Set<string>();
+    for (const c of changes) for (const t of [...c.associate, ...c.dissociate]) touched.add(targetKey(t));
+    for (const r of removals) for (const t of r.dissociate) touched.add(targetKey(t));
+    for (const l of unmanaged) {
+      for (const t of l.associations) {
+        if (!touched.has(targetKey(t))) continue;
+        notes.push({
+          environment: env,
+          kind: 'unmanaged_association',
+          message: `unmanaged policy ${l.name} (${l.id}) stays on ${targetLabel(t)}`,
+          policy: { region: l.region, name: l.name, id: l.id },
+          target: t,
+        });
+      }
     }
   }
 
