@@ -1,12 +1,74 @@
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type * as Pino from 'pino';
 
-export type { Logger };
+/** Logs an object (structured fields) with a message, or a message alone. */
+export type LogFn = (obj: object | string, msg?: string) => void;
+
+/** The logging ecfence does: pino's interface, the part of it the code uses. */
+export interface Logger {
+  fatal: LogFn;
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+  trace: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+type Level = (typeof LEVELS)[number];
 
 /**
  * Structured logs on stderr (stdout carries only the product). Credentials are redacted by path
  * here, and the HTTP layer never puts a key in a log object in the first place.
+ *
+ * pino is loaded when the first message at an enabled level is logged: at the default level
+ * (`warn`) most runs log nothing and never pay for loading it.
  */
 export function createLogger(level: string = process.env['ECFENCE_LOG_LEVEL'] ?? 'warn'): Logger {
+  let root: Pino.Logger | undefined;
+  const materialise = (): Pino.Logger => (root ??= pinoLogger(level));
+  return lazyLogger(level, (bindings) => {
+    const logger = materialise();
+    return bindings.length === 0 ? logger : bindings.reduce((l, b) => l.child(b), logger);
+  });
+}
+
+/** A logger that drops everything: for tests and in-process library use. */
+export function silentLogger(): Logger {
+  return lazyLogger('silent', () => {
+    throw new Error('a silent logger never logs');
+  });
+}
+
+function lazyLogger(
+  level: string,
+  resolve: (bindings: readonly Record<string, unknown>[]) => Pino.Logger,
+  bindings: readonly Record<string, unknown>[] = [],
+): Logger {
+  const threshold = (LEVELS as readonly string[]).indexOf(level);
+  let target: Pino.Logger | undefined;
+  const at = (name: Level): LogFn => {
+    if (threshold === -1 || LEVELS.indexOf(name) < threshold) return () => undefined;
+    return (obj, msg) => {
+      target ??= resolve(bindings);
+      if (typeof obj === 'string') target[name](obj);
+      else target[name](obj, msg);
+    };
+  };
+  return {
+    fatal: at('fatal'),
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    trace: at('trace'),
+    child: (more) => lazyLogger(level, resolve, [...bindings, more]),
+  };
+}
+
+function pinoLogger(level: string): Pino.Logger {
+  const { pino } = createRequire(import.meta.url)('pino') as typeof Pino;
   return pino(
     {
       level,
@@ -27,9 +89,4 @@ export function createLogger(level: string = process.env['ECFENCE_LOG_LEVEL'] ??
     },
     pino.destination({ fd: 2, sync: true }),
   );
-}
-
-/** A logger that drops everything: for tests and in-process library use. */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
 }

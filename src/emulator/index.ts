@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import { silentLogger, type Logger } from '../log.js';
 import { EmulatorSetupError } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { loadState, saveState } from './persist.js';
@@ -94,7 +94,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   if (options.flavor !== 'cloud' && options.flavor !== 'ece') {
     throw new EmulatorSetupError(`unknown emulator flavor ${String(options.flavor)}; expected cloud or ece`);
   }
-  const logger = options.logger ?? pino({ level: 'silent' });
+  const logger = options.logger ?? silentLogger();
   const { state, fromFile } = initialState(options);
   const persist = (): void => {
     if (options.statePath !== undefined) saveState(options.statePath, state);

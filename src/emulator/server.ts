@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
+import type { Logger } from '../log.js';
 import { apiError, EmulatorApiError, type ApiErrorElement } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import {
