@@ -1,15 +1,47 @@
 import { canonicalJson } from '../model/canonical.js';
-import { countAddresses, IPV4_TOTAL, parseIpv4Range } from '../model/ipv4.js';
+import { countAddresses, IPV4_TOTAL, mergeIntervals, parseIpv4Range } from '../model/ipv4.js';
 import type { Ipv4Interval } from '../model/ipv4.js';
 import { isIngressType, targetKey } from '../model/types.js';
 import type { LiveEnvironment, PolicyType, Rule, Target } from '../model/types.js';
 import type { ExposureAccess, ExposureState, Operation, TargetExposure } from './types.js';
 
+/** A policy as the exposure sees it: before the plan (live) or after it (as the plan leaves it). */
 interface SimPolicy {
   name: string;
   type: PolicyType;
   rules: readonly Rule[];
+  /**
+   * The addresses an `ip` policy allows, as merged intervals; parsed on first use, once per policy
+   * however many targets it is on. Merged first, so that a target unions a few intervals per
+   * policy rather than one per rule (the union, and so the count, is the same).
+   */
+  ranges: Ipv4Interval[] | undefined;
+  /** Type and rules, order-free (see `signatureOf`); built only when two versions are compared. */
+  signature: string | undefined;
 }
+
+const simPolicy = (p: { name: string; type: PolicyType; rules: readonly Rule[] }): SimPolicy => ({
+  name: p.name,
+  type: p.type,
+  rules: p.rules,
+  ranges: undefined,
+  signature: undefined,
+});
+
+/** A policy the plan creates, attached by the id of the op that creates it (`policy_from`). */
+interface NewPolicy {
+  opId: string;
+  policy: SimPolicy | undefined;
+}
+
+/** One policy attached to a target: a live policy id, or a policy the plan creates. */
+type Attachment = string | NewPolicy;
+
+/**
+ * The ingress policies attached to a target, by name; null = attached but not readable in this
+ * scope (it filters, with rules we cannot see). For a name listed twice the last one counts.
+ */
+type IngressByName = Map<string, SimPolicy | null>;
 
 /**
  * What the plan does to who can reach each target (pure). Before = live associations and live
@@ -19,150 +51,207 @@ interface SimPolicy {
  */
 export function computeExposure(live: LiveEnvironment, operations: readonly Operation[]): TargetExposure[] {
   const env = live.environment;
-  const before = new Map<string, SimPolicy>();
-  for (const p of live.policies) before.set(`id:${p.id}`, { name: p.name, type: p.type, rules: p.rules });
-  const after = new Map(before);
+  // No operation here: every target keeps its policies and their rules (the in-sync case at scale).
+  if (!operations.some((op) => op.environment === env)) return [];
 
-  const targets = new Map<string, { target: Target; name?: string }>();
-  const attachedBefore = new Map<string, Set<string>>();
-  const ensure = (map: Map<string, Set<string>>, target: Target): Set<string> => {
+  const before = new Map<string, SimPolicy>();
+  for (const p of live.policies) before.set(p.id, simPolicy(p));
+  // Only what the plan changes is kept for "after": rewritten live policies (undefined = deleted),
+  // and the policies it creates.
+  const rewritten = new Map<string, SimPolicy | undefined>();
+  const created = new Map<string, NewPolicy>();
+  const newPolicy = (opId: string): NewPolicy => {
+    let p = created.get(opId);
+    if (p === undefined) created.set(opId, (p = { opId, policy: undefined }));
+    return p;
+  };
+
+  const targets = new Map<string, { target: Target; name: string | undefined }>();
+  const attachedBefore = new Map<string, Set<Attachment>>();
+  const register = (target: Target): string => {
     const key = targetKey(target);
-    if (!targets.has(key)) targets.set(key, { target });
-    let set = map.get(key);
-    if (set === undefined) map.set(key, (set = new Set()));
-    return set;
+    if (!targets.has(key)) targets.set(key, { target, name: undefined });
+    return key;
+  };
+  const attachBefore = (key: string, id: string): void => {
+    const set = attachedBefore.get(key);
+    if (set === undefined) attachedBefore.set(key, new Set([id]));
+    else set.add(id);
   };
   for (const t of live.targets) {
-    targets.set(targetKey(t.target), { target: t.target, ...(t.name === undefined ? {} : { name: t.name }) });
+    const key = targetKey(t.target);
+    targets.set(key, { target: t.target, name: t.name });
     // Ids the target itself reports include policies out of scope: they still filter.
-    for (const id of t.policyIds ?? []) ensure(attachedBefore, t.target).add(`id:${id}`);
+    for (const id of t.policyIds ?? []) attachBefore(key, id);
   }
-  for (const p of live.policies) for (const t of p.associations) ensure(attachedBefore, t).add(`id:${p.id}`);
+  for (const p of live.policies) for (const t of p.associations) attachBefore(register(t), p.id);
 
-  const attachedAfter = new Map([...attachedBefore].map(([k, v]) => [k, new Set(v)]));
+  // Targets the plan attaches to or detaches from, each with its own copy of the attachments.
+  const attachedAfter = new Map<string, Set<Attachment>>();
+  const attachAfter = (target: Target): Set<Attachment> => {
+    const key = register(target);
+    let set = attachedAfter.get(key);
+    if (set === undefined) attachedAfter.set(key, (set = new Set(attachedBefore.get(key))));
+    return set;
+  };
   const deleted = new Set<string>();
   for (const op of operations) {
     if (op.environment !== env) continue;
     switch (op.action) {
       case 'create':
       case 'replace':
-        after.set(`op:${op.id}`, { name: op.spec.name, type: op.spec.type, rules: op.spec.rules });
+        newPolicy(op.id).policy = simPolicy(op.spec);
         break;
       case 'update':
         // A change of description or include_by_default lets in no other traffic.
         if (!op.changes.some((c) => c.field === 'rules' || c.field === 'type')) break;
-        after.set(`id:${op.policy.id}`, { name: op.spec.name, type: op.spec.type, rules: op.spec.rules });
+        rewritten.set(op.policy.id, simPolicy(op.spec));
         break;
       case 'associate':
-        ensure(attachedAfter, op.target).add(
-          op.policy.id === undefined ? `op:${op.policy_from ?? ''}` : `id:${op.policy.id}`,
+        attachAfter(op.target).add(
+          op.policy.id === undefined ? newPolicy(op.policy_from ?? '') : op.policy.id,
         );
         break;
       case 'dissociate':
-        ensure(attachedAfter, op.target).delete(`id:${op.policy.id}`);
+        attachAfter(op.target).delete(op.policy.id);
         break;
       case 'delete':
         // A deleted policy is attached nowhere; applied per target below rather than by a scan here.
-        after.delete(`id:${op.policy.id}`);
-        deleted.add(`id:${op.policy.id}`);
+        rewritten.set(op.policy.id, undefined);
+        deleted.add(op.policy.id);
         break;
     }
   }
 
-  const cache = new Map<SimPolicy, PolicyFacts>();
-  const out: TargetExposure[] = [];
-  for (const [key, info] of [...targets].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  const policyBefore = (a: Attachment): SimPolicy | undefined =>
+    typeof a === 'string' ? before.get(a) : undefined;
+  const policyAfter = (a: Attachment): SimPolicy | undefined =>
+    typeof a !== 'string' ? a.policy : rewritten.has(a) ? rewritten.get(a) : before.get(a);
+
+  const out: { key: string; exposure: TargetExposure }[] = [];
+  for (const [key, info] of targets) {
     const from = attachedBefore.get(key);
-    const to = new Set([...(attachedAfter.get(key) ?? [])].filter((k) => !deleted.has(k)));
+    const to = withoutDeleted(attachedAfter.get(key) ?? from, deleted);
     // Same policies, none of them rewritten: nothing to compute (the common case at scale).
-    if (sameAttachments(from, to) && [...(from ?? [])].every((k) => before.get(k) === after.get(k))) continue;
-    const was = effective(from, before, cache);
-    const will = effective(to, after, cache);
-    if (was.signature === will.signature) continue;
-    const via = [...new Set([...was.rulesByName.keys(), ...will.rulesByName.keys()])]
-      .filter((name) => was.rulesByName.get(name) !== will.rulesByName.get(name))
+    if (sameAttachments(from, to) && [...(from ?? [])].every((a) => policyBefore(a) === policyAfter(a))) {
+      continue;
+    }
+    const was = ingressOf(from, policyBefore);
+    const will = ingressOf(to, policyAfter);
+    if (sameIngress(was, will)) continue;
+    const via = [...new Set([...was.keys(), ...will.keys()])]
+      .filter((name) => !samePolicyIngress(was.get(name), will.get(name)))
       .sort();
+    const wasState = stateOf(was, from, policyBefore);
+    const willState = stateOf(will, to, policyAfter);
     out.push({
-      environment: env,
-      target: info.target,
-      ...(info.name === undefined ? {} : { name: info.name }),
-      before: was.state,
-      after: will.state,
-      delta_ipv4: will.state.ipv4_addresses - was.state.ipv4_addresses,
-      via,
-      opens_to_internet: was.state.access !== 'unfiltered' && will.state.access === 'unfiltered',
+      key,
+      exposure: {
+        environment: env,
+        target: info.target,
+        ...(info.name === undefined ? {} : { name: info.name }),
+        before: wasState,
+        after: willState,
+        delta_ipv4: willState.ipv4_addresses - wasState.ipv4_addresses,
+        via,
+        opens_to_internet: wasState.access !== 'unfiltered' && willState.access === 'unfiltered',
+      },
     });
   }
-  return out;
+  // Sorted once at the end: only the listed targets, usually far fewer than all of them.
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((e) => e.exposure);
 }
 
-function sameAttachments(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
-  const x = a ?? new Set<string>();
-  const y = b ?? new Set<string>();
+/** The attachments without deleted policies; the same set when none of them is deleted. */
+function withoutDeleted(
+  attached: ReadonlySet<Attachment> | undefined,
+  deleted: ReadonlySet<string>,
+): ReadonlySet<Attachment> | undefined {
+  if (attached === undefined || deleted.size === 0) return attached;
+  const isDeleted = (a: Attachment): boolean => typeof a === 'string' && deleted.has(a);
+  if (![...attached].some(isDeleted)) return attached;
+  return new Set([...attached].filter((a) => !isDeleted(a)));
+}
+
+function sameAttachments(
+  a: ReadonlySet<Attachment> | undefined,
+  b: ReadonlySet<Attachment> | undefined,
+): boolean {
+  if (a === b) return true;
+  const x = a ?? new Set<Attachment>();
+  const y = b ?? new Set<Attachment>();
   return x.size === y.size && [...x].every((k) => y.has(k));
 }
 
-interface PolicyFacts {
-  ingress: boolean;
-  kind: 'ip' | 'private_link' | 'other';
-  ranges: Ipv4Interval[];
-  rules: number;
-  /** Type and rules, order-free: equal facts mean the policy lets in the same traffic. */
-  signature: string;
+/** The ingress policies attached, by name (see `IngressByName`). */
+function ingressOf(
+  attached: ReadonlySet<Attachment> | undefined,
+  policyOf: (a: Attachment) => SimPolicy | undefined,
+): IngressByName {
+  const byName: IngressByName = new Map();
+  for (const a of attached ?? []) {
+    const policy = policyOf(a);
+    if (policy === undefined) byName.set(typeof a === 'string' ? a : `op:${a.opId}`, null);
+    else if (isIngressType(policy.type)) byName.set(policy.name, policy);
+  }
+  return byName;
 }
 
-/** Per-policy facts, computed once however many targets the policy is attached to. */
-function factsOf(policy: SimPolicy, cache: Map<SimPolicy, PolicyFacts>): PolicyFacts {
-  const cached = cache.get(policy);
-  if (cached !== undefined) return cached;
-  const ranges: Ipv4Interval[] = [];
-  if (policy.type === 'ip') {
+/** Same names, each letting in the same traffic: the target's effective ingress is unchanged. */
+function sameIngress(a: IngressByName, b: IngressByName): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, policy] of a) if (!b.has(name) || !samePolicyIngress(policy, b.get(name))) return false;
+  return true;
+}
+
+/** Equal signatures, without building them when the answer is already known. */
+function samePolicyIngress(a: SimPolicy | null | undefined, b: SimPolicy | null | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.type !== b.type || a.rules.length !== b.rules.length) return false;
+  return signatureOf(a) === signatureOf(b);
+}
+
+/** Type and rules, order-free: equal signatures mean the policy lets in the same traffic. */
+function signatureOf(policy: SimPolicy): string {
+  policy.signature ??= canonicalJson([policy.type, policy.rules.map((r) => canonicalJson(r)).sort()]);
+  return policy.signature;
+}
+
+function rangesOf(policy: SimPolicy): Ipv4Interval[] {
+  if (policy.ranges === undefined) {
+    const ranges: Ipv4Interval[] = [];
     for (const rule of policy.rules) {
       const range = rule.source === undefined ? undefined : parseIpv4Range(rule.source);
       if (range !== undefined) ranges.push(range);
     }
+    policy.ranges = mergeIntervals(ranges);
   }
-  const facts: PolicyFacts = {
-    ingress: isIngressType(policy.type),
-    kind: policy.type === 'ip' ? 'ip' : policy.type === 'remote_cluster' ? 'other' : 'private_link',
-    ranges,
-    rules: policy.rules.length,
-    signature: canonicalJson([policy.type, policy.rules.map((r) => canonicalJson(r)).sort()]),
-  };
-  cache.set(policy, facts);
-  return facts;
+  return policy.ranges;
 }
 
 /** The ingress a target gets from the policies attached to it. */
-function effective(
-  attached: ReadonlySet<string> | undefined,
-  policies: ReadonlyMap<string, SimPolicy>,
-  cache: Map<SimPolicy, PolicyFacts>,
-): { state: ExposureState; signature: string; rulesByName: Map<string, string> } {
+function stateOf(
+  byName: IngressByName,
+  attached: ReadonlySet<Attachment> | undefined,
+  policyOf: (a: Attachment) => SimPolicy | undefined,
+): ExposureState {
   const ranges: Ipv4Interval[] = [];
-  const rulesByName = new Map<string, string>();
   let ip = false;
   let privateLink = false;
   let privateEndpoints = 0;
-  for (const key of attached ?? []) {
-    const policy = policies.get(key);
-    if (policy === undefined) {
-      // Attached but not readable in this scope: it filters, with rules we cannot see.
-      rulesByName.set(key.replace(/^id:/, ''), 'unknown');
-      continue;
-    }
-    const facts = factsOf(policy, cache);
-    if (!facts.ingress) continue;
-    rulesByName.set(policy.name, facts.signature);
-    if (facts.kind === 'ip') {
+  // Every attached ingress policy counts, also one whose name another shadows in `byName`.
+  for (const a of attached ?? []) {
+    const policy = policyOf(a);
+    if (policy === undefined || !isIngressType(policy.type)) continue;
+    if (policy.type === 'ip') {
       ip = true;
-      ranges.push(...facts.ranges);
-    } else if (facts.kind === 'private_link') {
+      for (const range of rangesOf(policy)) ranges.push(range);
+    } else if (policy.type !== 'remote_cluster') {
       privateLink = true;
-      privateEndpoints += facts.rules;
+      privateEndpoints += policy.rules.length;
     }
   }
-  const filtered = rulesByName.size > 0;
+  const filtered = byName.size > 0;
   const access: ExposureAccess = !filtered
     ? 'unfiltered'
     : ip && privateLink
@@ -172,17 +261,12 @@ function effective(
         : privateLink
           ? 'private_link_only'
           : 'other_filters';
-  const state: ExposureState = {
+  return {
     access,
     ipv4_addresses: filtered ? countAddresses(ranges) : IPV4_TOTAL,
     private_endpoints: privateEndpoints,
-    policies: [...rulesByName.keys()].sort(),
+    policies: [...byName.keys()].sort(),
   };
-  const signature = [...rulesByName]
-    .map(([name, rules]) => `${name}\u0000${rules}`)
-    .sort()
-    .join('\u0001');
-  return { state, signature, rulesByName };
 }
 
 const ACCESS_LABELS: Readonly<Record<ExposureAccess, string>> = {
