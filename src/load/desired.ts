@@ -1,5 +1,5 @@
 import { CAPABILITIES } from '../backends/capabilities.js';
-import { canonicalSet, fingerprintOf } from '../model/canonical.js';
+import { fingerprintOf, sortByCanonicalJson } from '../model/canonical.js';
 import { targetKey } from '../model/types.js';
 import type {
   DesiredAssociation,
@@ -85,7 +85,8 @@ export function computeConfigDigest(
 }
 
 function canonicalPolicy(policy: DesiredPolicy, config: EnvironmentConfig): unknown {
-  const rules = CAPABILITIES[config.api].ruleOrder === 'set' ? canonicalSet(policy.rules) : policy.rules;
+  const rules =
+    CAPABILITIES[config.api].ruleOrder === 'set' ? sortByCanonicalJson(policy.rules) : policy.rules;
   return { ...withoutPosition(policy), rules };
 }
 

@@ -1,4 +1,4 @@
-import { canonicalJson, canonicalSet, fingerprintOf } from '../../model/canonical.js';
+import { canonicalJson, fingerprintOf, sortByCanonicalJson } from '../../model/canonical.js';
 import type {
   EgressProtocol,
   EgressRule,
@@ -85,6 +85,11 @@ export function rulesetRequestBody(spec: PolicySpec): WireObject {
   };
 }
 
+/** Rules are a set on ess/ece: a canonical order makes equal sets compare and hash equal. */
+function sortedRules(rules: readonly Rule[]): Rule[] {
+  return sortByCanonicalJson(rules);
+}
+
 /** The managed fields of a spec in canonical form: equal text ⇔ nothing to update. */
 export function canonicalSpec(spec: PolicySpec): string {
   return canonicalJson({
@@ -93,8 +98,7 @@ export function canonicalSpec(spec: PolicySpec): string {
     type: spec.type,
     description: spec.description,
     include_by_default: spec.include_by_default,
-    // Rules are a set on ess/ece: a canonical order makes equal sets compare and hash equal.
-    rules: canonicalSet(spec.rules.map((r) => ruleFromWire({ method: '', path: '' }, ruleToWire(r)))),
+    rules: sortedRules(spec.rules.map((r) => ruleFromWire({ method: '', path: '' }, ruleToWire(r)))),
   });
 }
 
@@ -137,7 +141,7 @@ export function rulesetToLivePolicy(ctx: WireContext, raw: unknown): LivePolicy 
     fingerprint: fingerprintOf({
       id,
       ...spec,
-      rules: canonicalSet(spec.rules),
+      rules: sortedRules(spec.rules),
       associations,
       hiddenAssociations,
     }),
