@@ -42,26 +42,35 @@ export function ruleKey(rule: Rule): string {
  */
 export function rulesEqual(a: readonly Rule[], b: readonly Rule[], order: 'set' | 'list'): boolean {
   if (a.length !== b.length) return false;
-  // Most policies are in sync and listed in the declared order: field by field, without building
-  // a key per rule. Equal in place means equal as a list and as a multiset; anything else
-  // (reordered rules, ports listed in another order, a real change) is decided by the keys.
-  if (sameRulesInPlace(a, b)) return true;
-  const ka = a.map(ruleKey);
-  const kb = b.map(ruleKey);
-  if (order === 'set') {
-    ka.sort();
-    kb.sort();
+  // Most policies are in sync and list their rules as declared, and a changed one usually differs
+  // in a rule or two: rules equal in place are compared field by field, without a key. As a list,
+  // only the other positions need keys; as a multiset, only what lies between the common head
+  // and the common tail (equal rules taken from both sides leave the multisets equal or not).
+  if (order === 'list') {
+    for (let i = 0; i < a.length; i++) {
+      if (!sameRuleAt(a, b, i) && ruleKeyAt(a, i) !== ruleKeyAt(b, i)) return false;
+    }
+    return true;
   }
+  let head = 0;
+  while (head < a.length && sameRuleAt(a, b, head)) head++;
+  if (head === a.length) return true;
+  let tail = a.length;
+  while (tail > head && sameRuleAt(a, b, tail - 1)) tail--;
+  const ka = a.slice(head, tail).map(ruleKey).sort();
+  const kb = b.slice(head, tail).map(ruleKey).sort();
   return ka.every((k, i) => k === kb[i]);
 }
 
-function sameRulesInPlace(a: readonly Rule[], b: readonly Rule[]): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === undefined || y === undefined || !sameRule(x, y)) return false;
-  }
-  return true;
+function sameRuleAt(a: readonly Rule[], b: readonly Rule[], i: number): boolean {
+  const x = a[i];
+  const y = b[i];
+  return x !== undefined && y !== undefined && sameRule(x, y);
+}
+
+function ruleKeyAt(rules: readonly Rule[], i: number): string | undefined {
+  const rule = rules[i];
+  return rule === undefined ? undefined : ruleKey(rule);
 }
 
 /**

@@ -57,6 +57,14 @@ describe('rulesEqual', () => {
     expect(rulesEqual([a, c], [a, rule('172.16.0.0/12', 'other')], 'set')).toBe(false);
   });
 
+  it('set order: only what lies between the common head and tail is compared as a multiset', () => {
+    const d = rule('192.0.2.0/24');
+    expect(rulesEqual([a, b, c, d], [a, c, b, d], 'set')).toBe(true);
+    expect(rulesEqual([a, b, c, d], [a, c, c, d], 'set')).toBe(false);
+    expect(rulesEqual([a, b, c, d], [d, b, c, a], 'set')).toBe(true);
+    expect(rulesEqual([a, b], [a, c], 'set')).toBe(false);
+  });
+
   it('list order: reordering is a change', () => {
     expect(rulesEqual([a, b], [b, a], 'list')).toBe(false);
     expect(rulesEqual([a, b], [a, b], 'list')).toBe(true);
