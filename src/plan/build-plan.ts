@@ -10,13 +10,13 @@ import {
   type LiveEnvironment,
   type LivePolicy,
   type PolicyType,
-  type Target,
 } from '../model/types.js';
 import { diffEnvironment, type EnvironmentDiff } from '../diff/diff-environment.js';
 import { computeExposure } from './exposure.js';
 import {
   ACTIONS,
   PHASE_OF,
+  type AssociateOperation,
   type Operation,
   type Plan,
   type PlanNote,
@@ -116,13 +116,14 @@ export function buildPlan(
 function operationsFor(diff: EnvironmentDiff, options: PlanOptions): Operation[] {
   const env = diff.environment;
   const ops: Operation[] = [];
-  const associateByTarget = new Map<string, string[]>();
   const creatorOf = new Map<string, string>();
   const oldHalfOf = new Map<DesiredPolicy, LivePolicy>();
   for (const r of diff.removals)
     if (r.replacedBy && !oldHalfOf.has(r.replacedBy)) oldHalfOf.set(r.replacedBy, r.live);
 
   for (const c of diff.changes) {
+    // In sync: nothing to write (most policies of a large estate), so nothing to build either.
+    if (c.action === 'none' && c.associate.length === 0 && c.dissociate.length === 0) continue;
     const d = c.desired;
     const path = policyPath(env, d);
     const ref: PolicyRef = { region: d.region, name: d.name, type: d.type };
@@ -172,19 +173,16 @@ function operationsFor(diff: EnvironmentDiff, options: PlanOptions): Operation[]
     const liveId = c.action === 'replace' ? undefined : c.live?.id;
     for (const t of c.associate) {
       const id = `associate:${path}→${targetKey(t)}`;
-      const creator = creatorOf.get(path);
-      ops.push({
+      const op: AssociateOperation = {
         id,
         action: 'associate',
         environment: env,
         policy: liveId ? { ...ref, id: liveId } : ref,
         target: t,
-        depends_on: [...before],
-        ...(liveId ? {} : { policy_from: creator }),
-      });
-      const list = associateByTarget.get(targetKey(t)) ?? [];
-      list.push(id);
-      associateByTarget.set(targetKey(t), list);
+        depends_on: before.slice(),
+      };
+      if (!liveId) op.policy_from = creatorOf.get(path);
+      ops.push(op);
     }
     if (!options.noDelete && c.live && c.action !== 'replace') {
       for (const t of c.dissociate) {
@@ -234,11 +232,20 @@ function operationsFor(diff: EnvironmentDiff, options: PlanOptions): Operation[]
   }
 
   // Make before break: every dissociation waits for all attachments to the same target.
-  for (const op of ops) {
-    if (op.action !== 'dissociate') continue;
-    op.depends_on.push(...(associateByTarget.get(targetKey(op.target)) ?? []));
+  if (ops.some((op) => op.action === 'dissociate')) {
+    const associateByTarget = new Map<string, string[]>();
+    for (const op of ops) {
+      if (op.action !== 'associate') continue;
+      const list = associateByTarget.get(targetKey(op.target));
+      if (list) list.push(op.id);
+      else associateByTarget.set(targetKey(op.target), [op.id]);
+    }
+    for (const op of ops) {
+      if (op.action !== 'dissociate') continue;
+      op.depends_on.push(...(associateByTarget.get(targetKey(op.target)) ?? []));
+    }
   }
-  for (const op of ops) op.depends_on.sort();
+  for (const op of ops) if (op.depends_on.length > 1) op.depends_on.sort();
   return ops;
 }
 
@@ -334,47 +341,74 @@ function guardEnvironment(
  */
 function unfilteredTargets(input: EnvironmentInput, ops: readonly Operation[]): Refusal[] {
   const env = input.desired.config.name;
-  const typeById = new Map<string, PolicyType>(input.live.policies.map((p) => [p.id, p.type]));
+  // Only a target an operation detaches a policy from (or re-attaches a live policy to as a
+  // non-ingress one) can lose its last ingress policy: the others keep all they have, so their
+  // attachments are not even collected.
+  const detachedFrom = new Set<string>();
+  for (const op of ops) {
+    const mayRemoveIngress =
+      op.action === 'dissociate' ||
+      (op.action === 'associate' && op.policy.id !== undefined && !isIngressType(op.policy.type));
+    if (mayRemoveIngress) detachedFrom.add(targetKey(op.target));
+  }
+  if (detachedFrom.size === 0) return [];
+
+  // Per such target (in the order first met, which is the order of the refusals): live policy id →
+  // whether that policy is an ingress policy.
   const attached = new Map<string, Map<string, boolean>>();
-  const ensure = (t: Target): Map<string, boolean> => {
-    const k = targetKey(t);
-    let m = attached.get(k);
-    if (!m) attached.set(k, (m = new Map()));
+  const ensure = (key: string): Map<string, boolean> => {
+    let m = attached.get(key);
+    if (!m) attached.set(key, (m = new Map()));
     return m;
   };
+  let typeById: Map<string, PolicyType> | undefined;
   for (const t of input.live.targets) {
+    if (!t.policyIds || t.policyIds.length === 0) continue;
+    const key = targetKey(t.target);
+    if (!detachedFrom.has(key)) continue;
+    typeById ??= new Map(input.live.policies.map((p) => [p.id, p.type]));
     // Ids the target reports that this read cannot type (out of scope) still filter: count them.
-    for (const id of t.policyIds ?? []) ensure(t.target).set(id, isIngressType(typeById.get(id) ?? 'ip'));
+    for (const id of t.policyIds) ensure(key).set(id, isIngressType(typeById.get(id) ?? 'ip'));
   }
-  for (const p of input.live.policies)
-    for (const t of p.associations) ensure(t).set(p.id, isIngressType(p.type));
+  for (const p of input.live.policies) {
+    for (const t of p.associations) {
+      const key = targetKey(t);
+      if (detachedFrom.has(key)) ensure(key).set(p.id, isIngressType(p.type));
+    }
+  }
   const before = new Map([...attached].map(([k, m]) => [k, [...m.values()].some(Boolean)]));
 
+  // A policy the plan creates has no id yet: it counts once attached, whatever ids say later.
+  const gainsIngress = new Set<string>();
   for (const op of ops) {
-    if (op.action === 'associate') {
-      ensure(op.target).set(op.policy.id ?? `new:${op.id}`, isIngressType(op.policy.type));
-    } else if (op.action === 'dissociate') {
-      ensure(op.target).delete(op.policy.id);
-    }
+    if (op.action !== 'associate' && op.action !== 'dissociate') continue;
+    const key = targetKey(op.target);
+    if (!detachedFrom.has(key)) continue;
+    if (op.action === 'dissociate') attached.get(key)?.delete(op.policy.id);
+    else if (op.policy.id !== undefined) attached.get(key)?.set(op.policy.id, isIngressType(op.policy.type));
+    else if (isIngressType(op.policy.type)) gainsIngress.add(key);
   }
   const allowed = new Set(input.desired.allowUnfiltered.map(targetKey));
   for (const a of input.desired.associations) if (a.allow_unfiltered) allowed.add(targetKey(a.target));
 
+  const refused = [...attached]
+    .filter(
+      ([k, m]) => before.get(k) && ![...m.values()].some(Boolean) && !gainsIngress.has(k) && !allowed.has(k),
+    )
+    .map(([k]) => k);
+  if (refused.length === 0) return [];
   const liveTargets = new Map(input.live.targets.map((t) => [targetKey(t.target), t.target]));
-  const refusals: Refusal[] = [];
-  for (const [k, m] of attached) {
-    if (!before.get(k) || [...m.values()].some(Boolean) || allowed.has(k)) continue;
+  return refused.map((k) => {
     const target = liveTargets.get(k);
     const label = target ? targetLabel(target) : k;
-    refusals.push({
+    return {
       environment: env,
       guard: 'unfiltered_target',
       message: `${label} would be left with no ingress policy, open to the whole internet`,
       blocking: true,
       override: `declare an ingress policy for it, or set allow_unfiltered: true on its association entry`,
-    });
-  }
-  return refusals;
+    };
+  });
 }
 
 /** Code-unit order, not `localeCompare`: the plan must not depend on the machine's locale. */
