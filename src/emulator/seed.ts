@@ -139,15 +139,17 @@ export function applySeed(state: EmulatorState, flavor: EmulatorFlavor, input: S
     taken.add(ruleset.id);
   });
 
+  // A set, not a scan of the filters so far: a seed of thousands of filters was quadratic.
+  const filterIds = new Set(state.traffic_filters.map((x) => x.id));
   listOf(seed, 'traffic_filters').forEach((f, i) => {
     const at = `traffic_filters[${i}]`;
     const id = f['id'];
     if (id !== undefined && (typeof id !== 'string' || id.length !== 32))
       fail(`${at}.id`, 'must be exactly 32 characters');
-    if (typeof id === 'string' && state.traffic_filters.some((x) => x.id === id))
-      fail(`${at}.id`, `duplicate id ${id}`);
+    if (typeof id === 'string' && filterIds.has(id)) fail(`${at}.id`, `duplicate id ${id}`);
     const { id: _id, ...body } = f;
-    wrap(at, () => createFilter(state, body, typeof id === 'string' ? id : undefined));
+    const made = wrap(at, () => createFilter(state, body, typeof id === 'string' ? id : undefined));
+    filterIds.add((made.body as { id: string }).id);
   });
 
   listOf(seed, 'projects').forEach((p, i) =>

@@ -47,18 +47,79 @@ const NOT_FOUND = 'traffic_filter.not_found';
 const DEPLOYMENT_NOT_FOUND = 'deployments.deployment_not_found';
 const INVALID_ASSOCIATION_TYPE = 'traffic_filter.invalid_association_type';
 
-function allIds(state: EmulatorState): Set<string> {
-  return new Set([
-    ...state.deployments.map((d) => d.id),
-    ...state.rulesets.map((r) => r.id),
-    ...state.projects.map((p) => p.id),
-    ...state.traffic_filters.map((f) => f.id),
-  ]);
+// Lookups by id go through a Map per collection, built on first use and kept up to date by
+// `insert`/`remove`, instead of a scan of the collection per request: with thousands of filters a
+// create (which gathered every id of the state to pick a new one) or a project PATCH (one scan
+// per listed filter) cost the emulator more CPU than the client spent on the request. A
+// collection whose length no longer matches its index (a state loaded from a file, an array
+// replaced wholesale) gets a fresh index, so the arrays stay the only source of truth.
+interface Identified {
+  id: string;
+}
+interface IdIndex {
+  byId: Map<string, Identified>;
+  length: number;
+  /** Some id occurs twice (only a hand-edited state file does that). */
+  duplicates: boolean;
+}
+const indexes = new WeakMap<readonly Identified[], IdIndex>();
+
+function indexFor(list: readonly Identified[]): IdIndex {
+  let index = indexes.get(list);
+  if (!index || index.length !== list.length) {
+    const byId = new Map<string, Identified>();
+    // The first of duplicate ids wins, as `Array.find` did.
+    for (const x of list) if (!byId.has(x.id)) byId.set(x.id, x);
+    index = { byId, length: list.length, duplicates: byId.size !== list.length };
+    indexes.set(list, index);
+  }
+  return index;
 }
 
-function nextEtag(state: EmulatorState, content: unknown): string {
+function byId<T extends Identified>(list: readonly T[], id: string): T | undefined {
+  return indexFor(list).byId.get(id) as T | undefined;
+}
+
+function insert<T extends Identified>(list: T[], item: T): void {
+  const index = indexFor(list);
+  list.push(item);
+  if (index.byId.has(item.id)) index.duplicates = true;
+  else index.byId.set(item.id, item);
+  index.length = list.length;
+}
+
+function remove<T extends Identified>(list: T[], item: T): void {
+  const at = list.indexOf(item);
+  if (at < 0) return;
+  const index = indexes.get(list);
+  const current = index !== undefined && index.length === list.length && !index.duplicates;
+  list.splice(at, 1);
+  if (current) {
+    index.byId.delete(item.id);
+    index.length = list.length;
+  } else {
+    // Stale, or with duplicate ids another object may now answer to this one: index on next use.
+    indexes.delete(list);
+  }
+}
+
+/** Whether any deployment, ruleset, project or filter has this id. */
+function isIdTaken(state: EmulatorState, id: string): boolean {
+  return (
+    byId(state.deployments, id) !== undefined ||
+    byId(state.rulesets, id) !== undefined ||
+    byId(state.projects, id) !== undefined ||
+    byId(state.traffic_filters, id) !== undefined
+  );
+}
+
+const takenIn = (state: EmulatorState): { has(id: string): boolean } => ({
+  has: (id) => isIdTaken(state, id),
+});
+
+function nextEtag(state: EmulatorState, objectId: string): string {
   state.etag_counter += 1;
-  return makeEtag(content, state.etag_counter);
+  return makeEtag(objectId, state.etag_counter);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -66,13 +127,13 @@ function nextEtag(state: EmulatorState, content: unknown): string {
 // ---------------------------------------------------------------------------------------------
 
 function findRuleset(state: EmulatorState, id: string): StoredRuleset {
-  const r = state.rulesets.find((x) => x.id === id);
+  const r = byId(state.rulesets, id);
   if (!r) throw apiError(404, NOT_FOUND, `Could not find ruleset with id [${id}]`);
   return r;
 }
 
 function findDeployment(state: EmulatorState, id: string): StoredDeployment {
-  const d = state.deployments.find((x) => x.id === id);
+  const d = byId(state.deployments, id);
   if (!d) throw apiError(404, DEPLOYMENT_NOT_FOUND, `Deployment [${id}] could not be found`);
   return d;
 }
@@ -130,7 +191,7 @@ export function getRuleset(state: EmulatorState, id: string, includeAssociations
 export function createRuleset(state: EmulatorState, flavor: EmulatorFlavor, body: unknown): Json {
   const req = validateRulesetRequest(flavor, body);
   const ruleset: StoredRuleset = {
-    id: newUniqueId(allIds(state)),
+    id: newUniqueId(takenIn(state)),
     name: req.name,
     type: req.type,
     include_by_default: req.include_by_default,
@@ -140,7 +201,7 @@ export function createRuleset(state: EmulatorState, flavor: EmulatorFlavor, body
     hidden_associations: 0,
   };
   if (req.description !== undefined) ruleset.description = req.description;
-  state.rulesets.push(ruleset);
+  insert(state.rulesets, ruleset);
   return { id: ruleset.id };
 }
 
@@ -178,7 +239,7 @@ export function deleteRuleset(state: EmulatorState, id: string, ignoreAssociatio
       `Ruleset [${id}] has ${total} association(s); remove them first or set ignore_associations=true`,
     );
   }
-  state.rulesets = state.rulesets.filter((x) => x !== r);
+  remove(state.rulesets, r);
   return {};
 }
 
@@ -334,7 +395,7 @@ export function addDeployment(
   if (typeof input.region !== 'string' || input.region === '') {
     throw apiError(400, INVALID_INPUT, 'region is required', ['region']);
   }
-  const taken = allIds(state);
+  const taken = takenIn(state);
   if (input.id !== undefined) {
     if (typeof input.id !== 'string' || input.id === '')
       throw apiError(400, INVALID_INPUT, 'id must be a string', ['id']);
@@ -342,11 +403,11 @@ export function addDeployment(
       throw apiError(409, 'deployments.already_exists', `Id [${input.id}] is already in use`);
   }
   const id = input.id ?? newUniqueId(taken);
-  state.deployments.push({
+  insert(state.deployments, {
     id,
     name: input.name,
     region: input.region,
-    resource_id: newUniqueId(new Set([...taken, id])),
+    resource_id: newUniqueId({ has: (x) => x === id || taken.has(x) }),
     created_at: new Date().toISOString(),
   });
   if (opts.autoAttach !== false) {
@@ -362,7 +423,7 @@ export function addDeployment(
 // ---------------------------------------------------------------------------------------------
 
 function findFilter(state: EmulatorState, id: string): StoredTrafficFilter {
-  const f = state.traffic_filters.find((x) => x.id === id);
+  const f = byId(state.traffic_filters, id);
   if (!f) throw apiError(404, 'traffic_filter.not_found', `traffic filter ${id} not found`);
   return f;
 }
@@ -405,7 +466,7 @@ export function getFilter(state: EmulatorState, id: string): { body: Json; etag:
 export function createFilter(state: EmulatorState, body: unknown, id?: string): { body: Json; etag: string } {
   const req = validateFilterCreate(body);
   const f: StoredTrafficFilter = {
-    id: id ?? newUniqueId(allIds(state)),
+    id: id ?? newUniqueId(takenIn(state)),
     name: req.name,
     type: req.type,
     include_by_default: req.include_by_default,
@@ -414,8 +475,8 @@ export function createFilter(state: EmulatorState, body: unknown, id?: string): 
     etag: '',
   };
   if (req.description !== undefined) f.description = req.description;
-  f.etag = nextEtag(state, filterView(f));
-  state.traffic_filters.push(f);
+  f.etag = nextEtag(state, f.id);
+  insert(state.traffic_filters, f);
   return { body: filterView(f), etag: f.etag };
 }
 
@@ -426,7 +487,7 @@ export function patchFilter(state: EmulatorState, id: string, body: unknown): { 
   if (req.description !== undefined) f.description = req.description;
   if (req.include_by_default !== undefined) f.include_by_default = req.include_by_default;
   if (req.rules !== undefined) f.rules = req.rules;
-  f.etag = nextEtag(state, filterView(f));
+  f.etag = nextEtag(state, f.id);
   return { body: filterView(f), etag: f.etag };
 }
 
@@ -440,8 +501,8 @@ export function deleteFilter(state: EmulatorState, id: string): { etag: string }
       `traffic filter is associated with ${user.id}, remove the association first`,
     );
   }
-  state.traffic_filters = state.traffic_filters.filter((x) => x !== f);
-  return { etag: nextEtag(state, { deleted: id }) };
+  remove(state.traffic_filters, f);
+  return { etag: nextEtag(state, id) };
 }
 
 /** S6: empty `regions` when nothing matches. */
@@ -465,7 +526,9 @@ export function isProjectType(value: string): value is ServerlessProjectType {
 }
 
 function findProject(state: EmulatorState, type: ServerlessProjectType, id: string): StoredProject {
-  const p = state.projects.find((x) => x.id === id && x.type === type);
+  const found = byId(state.projects, id);
+  // Ids are unique across the state, so a project of another type is simply not this one.
+  const p = found?.type === type ? found : undefined;
   if (!p) throw apiError(404, 'project.not_found', `${type} project ${id} not found`);
   return p;
 }
@@ -564,7 +627,7 @@ function resolveProjectFilters(state: EmulatorState, region: string, raw: unknow
     if (!isObject(item) || typeof item['id'] !== 'string' || Object.keys(item).some((k) => k !== 'id')) {
       throw apiError(400, 'project.bad_request', `traffic_filters[${i}] must be an object {id: string}`);
     }
-    const f = state.traffic_filters.find((x) => x.id === item['id']);
+    const f = byId(state.traffic_filters, item['id']);
     if (!f) throw apiError(400, 'project.bad_request', `traffic filter ${item['id']} does not exist`);
     if (f.region !== region) {
       throw apiError(
@@ -624,7 +687,7 @@ export function patchProject(
   if (filters !== undefined) p.traffic_filters = filters;
   // Other declared keys (search_lake, linked, metadata, product_tier, ...) are accepted and not
   // modelled: they have nothing to do with network security.
-  p.etag = nextEtag(state, projectView(p));
+  p.etag = nextEtag(state, p.id);
   return { body: projectView(p), etag: p.etag };
 }
 
@@ -646,7 +709,7 @@ export function addProject(
   if (typeof input.region_id !== 'string' || input.region_id === '') {
     throw apiError(400, 'project.bad_request', 'region_id is required');
   }
-  const taken = allIds(state);
+  const taken = takenIn(state);
   if (input.id !== undefined) {
     if (typeof input.id !== 'string' || !PROJECT_ID.test(input.id)) {
       throw apiError(400, 'project.bad_request', 'id must match ^[a-z0-9]{32}$');
@@ -678,7 +741,7 @@ export function addProject(
     created_at: new Date().toISOString(),
     etag: '',
   };
-  project.etag = nextEtag(state, projectView(project));
-  state.projects.push(project);
+  project.etag = nextEtag(state, project.id);
+  insert(state.projects, project);
   return project.id;
 }

@@ -147,6 +147,15 @@ describe('state file and seeding', () => {
         { traffic_filters: [{ id: 'short', name: 'f', region: 'r', type: 'ip' }] },
         /traffic_filters\[0\]\.id/,
       ],
+      [
+        {
+          traffic_filters: [
+            { id: 'f'.repeat(32), name: 'f', region: 'r', type: 'ip' },
+            { id: 'f'.repeat(32), name: 'g', region: 'r', type: 'ip' },
+          ],
+        },
+        /traffic_filters\[1\]\.id.*duplicate id/,
+      ],
       [{ deployment: [] }, /unknown key/],
       [{ deployments: [{ id: 12, name: 'd', region: 'r' }] }, /deployments\[0\]\.id.*quote/],
     ];
