@@ -1,10 +1,13 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HttpClient } from '../../src/backends/http.js';
 import { createBackend } from '../../src/backends/registry.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { ApiError } from '../../src/model/errors.js';
 import { silentLogger } from '../../src/log.js';
+import type { RetryOptions } from '../../src/backends/http.js';
 import { CANARY_KEY, FAST_RETRY, envConfig, memoryLogger, selfSignedCert } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -12,7 +15,128 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A loopback server answering with `handler`; returns its origin. */
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+): Promise<string> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handler(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function client(endpoint: string, retry: Partial<RetryOptions> = {}): HttpClient {
+  const c = new HttpClient({
+    environment: 'test',
+    endpoint,
+    basePath: '/api/v1',
+    credentials: { kind: 'api_key', apiKey: CANARY_KEY },
+    logger: silentLogger(),
+    retry: { ...FAST_RETRY, ...retry },
+  });
+  cleanups.push(() => c.close());
+  return c;
+}
+
 describe('http layer', () => {
+  it('sends path, query, JSON body and headers, and returns status, JSON and ETag', async () => {
+    const seen: { method?: string; url?: string; headers?: IncomingMessage['headers']; body?: string }[] = [];
+    const url = await serve((req, res, body) => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json', etag: '"v2"' });
+      res.end(JSON.stringify({ ok: true }));
+    });
+    const res = await client(`${url}/base/`).request({
+      method: 'PATCH',
+      path: '/things/a%2Fb',
+      searchParams: { q: 'x y' },
+      json: { list: [1, 2] },
+      headers: { 'if-match': '"v1"' },
+    });
+    expect(res).toEqual({ status: 200, body: { ok: true }, etag: '"v2"', attempts: 1 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      method: 'PATCH',
+      url: '/base/api/v1/things/a%2Fb?q=x+y',
+      body: '{"list":[1,2]}',
+      headers: {
+        authorization: `ApiKey ${CANARY_KEY}`,
+        'content-type': 'application/json',
+        'if-match': '"v1"',
+        'user-agent': 'ecfence',
+      },
+    });
+  });
+
+  it('reads compressed answers', async () => {
+    const url = await serve((req, res) => {
+      const accepted = String(req.headers['accept-encoding']);
+      if (!accepted.includes('gzip')) {
+        res.writeHead(406).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(JSON.stringify({ items: ['a'] })));
+    });
+    expect((await client(url).request({ method: 'GET', path: '/x' })).body).toEqual({ items: ['a'] });
+  });
+
+  it('repeats a GET whose answer was cut off, and reports a cut-off create as of unknown outcome', async () => {
+    let calls = 0;
+    const url = await serve((_req, res) => {
+      calls += 1;
+      if (calls % 2 === 1) {
+        // Half a body, then the connection goes away.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"items":');
+        setTimeout(() => res.socket?.destroy(), 10);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"items":[]}');
+    });
+    const http = client(url);
+    expect(await http.request({ method: 'GET', path: '/x' })).toMatchObject({
+      body: { items: [] },
+      attempts: 2,
+    });
+    const err = (await http
+      .request({ method: 'POST', path: '/x', json: {} })
+      .catch((e: unknown) => e)) as ApiError;
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.details).toMatchObject({ method: 'POST', retryable: true, outcomeUnknown: true });
+    expect(calls).toBe(3);
+  });
+
+  it('gives up on an answer that does not come within the request timeout', async () => {
+    let calls = 0;
+    const url = await serve(() => {
+      calls += 1; // never answers
+    });
+    const http = client(url, { requestTimeoutMs: 100, maxAttempts: 2 });
+    const get = (await http.request({ method: 'GET', path: '/slow' }).catch((e: unknown) => e)) as ApiError;
+    expect(get).toBeInstanceOf(ApiError);
+    expect(get.details).toMatchObject({ code: 'ETIMEDOUT', retryable: true });
+    expect(get.details.outcomeUnknown).toBeUndefined();
+    expect(calls).toBe(2);
+    const post = (await http
+      .request({ method: 'POST', path: '/slow', json: {} })
+      .catch((e: unknown) => e)) as ApiError;
+    expect(post.details).toMatchObject({ code: 'ETIMEDOUT', outcomeUnknown: true });
+    expect(calls).toBe(3);
+    expect(JSON.stringify(post) + post.message).not.toContain(CANARY_KEY);
+  });
+
   it('treats 403 as an error, never as "gone"', async () => {
     const server = createServer((_req, res) => {
       res.writeHead(403, { 'content-type': 'application/json', 'x-cloud-error-codes': 'root.forbidden' });

@@ -128,7 +128,6 @@ export function createServerlessBackend(ctx: BackendContext): Backend {
     },
 
     async createPolicy(spec: PolicySpec, exclude: readonly string[] = []): Promise<{ id: string }> {
-      const wanted = canonicalSpec(spec);
       return createOnce({
         spec,
         logger,
@@ -146,6 +145,8 @@ export function createServerlessBackend(ctx: BackendContext): Backend {
             ...(spec.include_by_default ? { include_by_default: 'true' } : {}),
           });
           const wctx: WireContext = { method: 'GET', path: FILTERS };
+          // Only here, when an outcome is unknown: the canonical form is not free to compute.
+          const wanted = canonicalSpec(spec);
           return listing.items
             .map((raw) => filterToLivePolicy(wctx, raw, []))
             .filter((p) => !exclude.includes(p.id) && canonicalSpec(p) === wanted)
