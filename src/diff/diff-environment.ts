@@ -187,6 +187,7 @@ export function diffEnvironment(
   }
 
   // 2. Undeclared live policies: old halves of replacements, pruned, or unmanaged.
+  const unmanaged: LivePolicy[] = [];
   for (const l of livePolicies) {
     if (claimed.has(l.id) || oldHalves.has(l.id)) continue;
     const named = policiesByName.get(l.name) ?? [];
@@ -201,6 +202,7 @@ export function diffEnvironment(
       continue;
     }
     if (desired.config.prune && !protect.has(l.name)) continue; // removed below
+    unmanaged.push(l);
     notes.push({
       environment: env,
       kind: 'unmanaged',
@@ -328,16 +330,17 @@ export function diffEnvironment(
   }
 
   // 6. Associations of unmanaged policies on targets we touch are shown, never changed.
-  const removed = new Set(removals.map((r) => r.live.id));
-  const unmanaged = livePolicies.filter(
+  // Only those left unmanaged in step 2 can be (every other one was claimed, made an old half or
+  // pruned); usually none, and then the touched targets need not be collected at all.
+  const removed = unmanaged.length > 0 ? new Set(removals.map((r) => r.live.id)) : new Set<string>();
+  const shown = unmanaged.filter(
     (l) => l.associations.length > 0 && !claimed.has(l.id) && !oldHalves.has(l.id) && !removed.has(l.id),
   );
-  // Usually none: then the touched targets need not be collected at all.
-  if (unmanaged.length > 0) {
+  if (shown.length > 0) {
     const touched = new Set<string>();
     for (const c of changes) for (const t of [...c.associate, ...c.dissociate]) touched.add(targetKey(t));
     for (const r of removals) for (const t of r.dissociate) touched.add(targetKey(t));
-    for (const l of unmanaged) {
+    for (const l of shown) {
       for (const t of l.associations) {
         if (!touched.has(targetKey(t))) continue;
         notes.push({

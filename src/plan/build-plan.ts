@@ -293,6 +293,21 @@ function guardEnvironment(
     });
   }
 
+  // --force overrides these two only, so their counts are not even taken.
+  if (!options.force) refusals.push(...percentGuards(input, diff, deletes, dissociates));
+  refusals.push(...unfilteredTargets(input, ops));
+  return refusals;
+}
+
+/** max_delete_percent and max_dissociate_percent (SPEC §1.1), checked at ≥ 10 managed policies. */
+function percentGuards(
+  input: EnvironmentInput,
+  diff: EnvironmentDiff,
+  deletes: readonly Operation[],
+  dissociates: readonly Operation[],
+): Refusal[] {
+  const env = input.desired.config.name;
+  const refusals: Refusal[] = [];
   const safety = input.desired.config.safety;
   // Live managed policies: the declared ones found live, old halves of replacements, and (with
   // prune) the undeclared ones. A policy being replaced in place is both; count it once.
@@ -300,38 +315,35 @@ function guardEnvironment(
   for (const c of diff.changes) if (c.live) managedLive.set(c.live.id, c.live);
   for (const r of diff.removals) managedLive.set(r.live.id, r.live);
   const managed = managedLive.size;
-  if (!options.force && managed >= PERCENT_GUARD_MIN_POLICIES) {
-    // Replacements are not losses: only pruned policies and their associations count.
-    const pruned = deletes.filter((o) => o.action === 'delete' && o.reason === 'pruned').length;
-    const pct = (100 * pruned) / managed;
-    if (pct > safety.max_delete_percent) {
+  if (managed < PERCENT_GUARD_MIN_POLICIES) return refusals;
+  // Replacements are not losses: only pruned policies and their associations count.
+  const pruned = deletes.filter((o) => o.action === 'delete' && o.reason === 'pruned').length;
+  const pct = (100 * pruned) / managed;
+  if (pct > safety.max_delete_percent) {
+    refusals.push({
+      environment: env,
+      guard: 'max_delete_percent',
+      message: `plan deletes ${pruned} of ${managed} managed policies (${pct.toFixed(0)}%), above max_delete_percent ${safety.max_delete_percent}%`,
+      blocking: true,
+      override: 'apply with --force, or raise safety.max_delete_percent',
+    });
+  }
+  const replacedIds = new Set(diff.removals.filter((r) => r.reason === 'replaced').map((r) => r.live.id));
+  const counted = dissociates.filter((o) => !replacedIds.has(o.policy.id ?? '')).length;
+  let base = 0;
+  for (const p of managedLive.values()) if (!replacedIds.has(p.id)) base += p.associations.length;
+  if (base > 0) {
+    const dpct = (100 * counted) / base;
+    if (dpct > safety.max_dissociate_percent) {
       refusals.push({
         environment: env,
-        guard: 'max_delete_percent',
-        message: `plan deletes ${pruned} of ${managed} managed policies (${pct.toFixed(0)}%), above max_delete_percent ${safety.max_delete_percent}%`,
+        guard: 'max_dissociate_percent',
+        message: `plan removes ${counted} of ${base} associations of managed policies (${dpct.toFixed(0)}%), above max_dissociate_percent ${safety.max_dissociate_percent}%`,
         blocking: true,
-        override: 'apply with --force, or raise safety.max_delete_percent',
+        override: 'apply with --force, or raise safety.max_dissociate_percent',
       });
     }
-    const replacedIds = new Set(diff.removals.filter((r) => r.reason === 'replaced').map((r) => r.live.id));
-    const counted = dissociates.filter((o) => !replacedIds.has(o.policy.id ?? '')).length;
-    let base = 0;
-    for (const p of managedLive.values()) if (!replacedIds.has(p.id)) base += p.associations.length;
-    if (base > 0) {
-      const dpct = (100 * counted) / base;
-      if (dpct > safety.max_dissociate_percent) {
-        refusals.push({
-          environment: env,
-          guard: 'max_dissociate_percent',
-          message: `plan removes ${counted} of ${base} associations of managed policies (${dpct.toFixed(0)}%), above max_dissociate_percent ${safety.max_dissociate_percent}%`,
-          blocking: true,
-          override: 'apply with --force, or raise safety.max_dissociate_percent',
-        });
-      }
-    }
   }
-
-  refusals.push(...unfilteredTargets(input, ops));
   return refusals;
 }
 
