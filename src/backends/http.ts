@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { got, type Got, type Response } from 'got';
 import type { Logger } from '../log.js';
 import { ApiError, UserInputError } from '../model/errors.js';
 
@@ -11,11 +11,11 @@ import { ApiError, UserInputError } from '../model/errors.js';
  *
  * Contract:
  * - Every failure is thrown as `ApiError` (method, path, status, code, retryable, outcomeUnknown);
- *   a transport error never escapes, so nothing that held the request options (and so the
- *   `Authorization` header) reaches a caller.
+ *   a got error never escapes, because got errors carry the request options and so the
+ *   `Authorization` header.
  * - Credentials appear only in the `Authorization` header: never in a log line, an error message
  *   or a thrown object.
- * - Retries are ours so the rules are explicit: 429 for every method; 500/502/503/504
+ * - Retries are ours (got's are off) so the rules are explicit: 429 for every method; 500/502/503/504
  *   and dropped connections only for idempotent requests. A non-idempotent request that failed in a
  *   way that may have committed is thrown with `outcomeUnknown: true` for the caller to resolve.
  */
@@ -127,60 +127,14 @@ export function isLoopbackHost(hostname: string): boolean {
   return isIP(host) === 4 && host.startsWith('127.');
 }
 
-/** One answer as received: status, headers, body text (decompressed). */
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A transport failure with the code the retry rules read (`ECONNRESET`, `ETIMEDOUT`, a TLS code, ...). */
-class TransportError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
-}
-
-function decode(body: Buffer, encoding: string | undefined): Buffer {
-  switch (encoding?.trim().toLowerCase()) {
-    case undefined:
-    case '':
-    case 'identity':
-      return body;
-    case 'gzip':
-    case 'x-gzip':
-      return gunzipSync(body);
-    case 'deflate':
-      return inflateSync(body);
-    case 'br':
-      return brotliDecompressSync(body);
-    default:
-      throw new TransportError(`unsupported content-encoding ${encoding}`, 'ERR_CONTENT_ENCODING');
-  }
-}
-
 export class HttpClient {
+  private readonly client: Got;
   private readonly retry: RetryOptions;
   private readonly log: Logger;
   private readonly secrets: string[];
   private readonly environment: string;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly stats: HttpCounters = { requests: 0, retries: 0 };
-  // node:http directly, not got: per request, got cost about three times the CPU of the request
-  // itself and promoted megabytes of short-lived objects, so young-generation pauses grew to tens of
-  // milliseconds during a large apply, every slot of the executor waiting on them.
-  private readonly target: {
-    transport: typeof http | typeof https;
-    agent: http.Agent;
-    hostname: string;
-    port: number | undefined;
-    pathPrefix: string;
-    tls: https.RequestOptions;
-  };
-  private readonly baseHeaders: http.OutgoingHttpHeaders;
 
   constructor(options: HttpClientOptions) {
     let url: URL;
@@ -216,27 +170,23 @@ export class HttpClient {
       http: new http.Agent({ keepAlive: true }),
       https: new https.Agent({ keepAlive: true }),
     };
-    const secure = url.protocol === 'https:';
-    this.target = {
-      transport: secure ? https : http,
-      agent: secure ? this.agents.https : this.agents.http,
-      // URL keeps the brackets of an IPv6 literal; the socket layer wants the bare address.
-      hostname: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port === '' ? undefined : Number(url.port),
-      pathPrefix: `${url.pathname.replace(/\/+$/, '')}${options.basePath}`,
-      // Verification is never switched off; a private CA is added to Node's roots, not instead of them.
-      tls: {
+    const prefix = `${url.origin}${url.pathname.replace(/\/+$/, '')}${options.basePath}`;
+    this.client = got.extend({
+      prefixUrl: prefix,
+      headers: { authorization, accept: 'application/json', 'user-agent': 'ecfence' },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      responseType: 'text',
+      timeout: { request: this.retry.requestTimeoutMs },
+      agent: this.agents,
+      https: {
         rejectUnauthorized: true,
-        ...(options.caPem !== undefined ? { ca: [...tls.rootCertificates, options.caPem] } : {}),
+        ...(options.caPem !== undefined
+          ? { certificateAuthority: [...tls.rootCertificates, options.caPem] }
+          : {}),
       },
-    };
-    // No redirects are followed (a 3xx is an error like any other non-2xx answer).
-    this.baseHeaders = {
-      authorization,
-      accept: 'application/json',
-      'accept-encoding': 'gzip, deflate, br',
-      'user-agent': 'ecfence',
-    };
+    });
   }
 
   /** The effective retry bounds (defaults merged with the caller's). */
@@ -264,9 +214,14 @@ export class HttpClient {
       if (attempt > 1) this.stats.retries++;
       let outcome: Outcome;
       try {
-        const res = await this.send(req);
+        const res = await this.client(req.path.replace(/^\//, ''), {
+          method: req.method,
+          ...(req.searchParams ? { searchParams: req.searchParams } : {}),
+          ...(req.json !== undefined ? { json: req.json } : {}),
+          ...(req.headers ? { headers: req.headers } : {}),
+        });
         this.log.debug(
-          { method: req.method, path: req.path, status: res.status, ms: Date.now() - t0, attempt },
+          { method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - t0, attempt },
           'request',
         );
         outcome = this.classifyResponse(req, res, idempotent, attempt);
@@ -290,79 +245,13 @@ export class HttpClient {
     }
   }
 
-  /** One attempt: resolves with any HTTP answer, rejects with a `TransportError` when there is none. */
-  private send(req: HttpRequest): Promise<RawResponse> {
-    const payload = req.json !== undefined ? JSON.stringify(req.json) : undefined;
-    const query = req.searchParams ? `?${new URLSearchParams(req.searchParams).toString()}` : '';
-    const headers: http.OutgoingHttpHeaders = { ...this.baseHeaders };
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
-    if (req.headers) Object.assign(headers, req.headers);
-    const { transport, agent, hostname, port, pathPrefix, tls: tlsOptions } = this.target;
-    const timeoutMs = this.retry.requestTimeoutMs;
-    return new Promise<RawResponse>((resolve, reject) => {
-      let settled = false;
-      // Every callback below runs on a later tick, after `timer` is set.
-      const fail = (err: unknown): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(asTransportError(err));
-      };
-      const request = transport.request(
-        {
-          ...tlsOptions,
-          method: req.method,
-          hostname,
-          ...(port !== undefined ? { port } : {}),
-          path: `${pathPrefix}${req.path}${query}`,
-          headers,
-          agent,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', fail);
-          // Closed before the whole body arrived ('close' also follows every complete response).
-          res.on('close', () => {
-            if (!settled) fail(new TransportError('connection closed mid-response', 'ECONNRESET'));
-          });
-          res.on('end', () => {
-            if (settled) return;
-            let body: string;
-            try {
-              body = decode(Buffer.concat(chunks), headerValue(res.headers['content-encoding'])).toString(
-                'utf8',
-              );
-            } catch (err) {
-              fail(err);
-              return;
-            }
-            settled = true;
-            clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-          });
-        },
-      );
-      // The whole attempt, connection to last byte, as got's `timeout.request` was.
-      const timer = setTimeout(
-        () => request.destroy(new TransportError(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT')),
-        timeoutMs,
-      );
-      request.on('error', fail);
-      request.end(payload);
-    });
-  }
-
   private classifyResponse(
     req: HttpRequest,
-    res: RawResponse,
+    res: Response<string>,
     idempotent: boolean,
     attempt: number,
   ): Outcome {
-    const status = res.status;
+    const status = res.statusCode;
     if ((status >= 200 && status < 300) || req.acceptStatus?.includes(status)) {
       const etag = headerValue(res.headers['etag']);
       return {
@@ -490,12 +379,6 @@ function authorizationHeader(credentials: Credentials): string {
 function secretsOf(credentials: Credentials, authorization: string): string[] {
   const raw = credentials.kind === 'api_key' ? [credentials.apiKey] : [credentials.password];
   return [authorization.replace(/^\S+ /, ''), ...raw].filter((s) => s.length >= 4);
-}
-
-function asTransportError(err: unknown): TransportError {
-  if (err instanceof TransportError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new TransportError(message, errorCode(err));
 }
 
 function errorCode(err: unknown): string {
