@@ -113,6 +113,32 @@ function withKeptAssociations(
   return wanted;
 }
 
+/** Who is who: declared policies matched to live ones, and what the undeclared live ones are. */
+interface Identities {
+  /** Declared policy → the live policy it is (absent: new). */
+  matches: Map<DesiredPolicy, LivePolicy | undefined>;
+  /** Live ids a declaration claims, or that are left alone beside an ambiguous one. */
+  claimed: Set<string>;
+  /** Live id → old half of a replacement, and the declared policy replacing it. */
+  oldHalves: Map<string, { live: LivePolicy; by: DesiredPolicy }>;
+  /** The same halves per declared policy: looked up once per declared policy (no scan per policy). */
+  oldHalvesBy: Map<DesiredPolicy, LivePolicy[]>;
+  /** `keyOf` of the declared policies refused as ambiguous. */
+  ambiguous: Set<string>;
+  /** Undeclared live policies neither pruned nor replaced (reported, left untouched). */
+  unmanaged: LivePolicy[];
+}
+
+function addOldHalf(ids: Identities, l: LivePolicy, by: DesiredPolicy): void {
+  ids.oldHalves.set(l.id, { live: l, by });
+  const list = ids.oldHalvesBy.get(by);
+  if (list) list.push(l);
+  else ids.oldHalvesBy.set(by, [l]);
+}
+
+const isAmbiguous = (ids: Identities, d: DesiredPolicy): boolean =>
+  ids.ambiguous.size > 0 && ids.ambiguous.has(keyOf(d));
+
 /**
  * Desired vs live for one environment (SPEC §2). Pure: every decision about identity, ownership,
  * replacement and associations is made here; the planner only orders and guards.
@@ -121,6 +147,9 @@ function withKeptAssociations(
  * that declared policy — another region, or the same region with another type while the declared
  * type also exists — is the old half of a replacement: it is moved off its targets and deleted.
  * This is also what lets an interrupted replacement converge on the next run.
+ *
+ * Each step is its own function: besides reading better, a large estate runs every step's loop
+ * tens of thousands of times on the first call, and small functions are optimised sooner.
  */
 export function diffEnvironment(
   desired: DesiredEnvironment,
@@ -132,88 +161,127 @@ export function diffEnvironment(
   const notes: PlanNote[] = [];
   const refusals: Refusal[] = [];
   const diagnostics: Diagnostic[] = [];
-  const protect = new Set(desired.config.protect);
   const livePolicies = live.policies.filter((p) => inScope(scope, p.region));
-  const liveByKey = indexByRegionAndName(livePolicies);
   const policiesByName = groupBy(desired.policies, (p) => p.name);
-  const claimed = new Set<string>();
-  const oldHalves = new Map<string, { live: LivePolicy; by: DesiredPolicy }>();
-  // The same halves per declared policy: looked up once per declared policy (no scan per policy).
-  const oldHalvesBy = new Map<DesiredPolicy, LivePolicy[]>();
-  const addOldHalf = (l: LivePolicy, by: DesiredPolicy): void => {
-    oldHalves.set(l.id, { live: l, by });
-    const list = oldHalvesBy.get(by);
-    if (list) list.push(l);
-    else oldHalvesBy.set(by, [l]);
+  const ids: Identities = {
+    matches: new Map(),
+    claimed: new Set(),
+    oldHalves: new Map(),
+    oldHalvesBy: new Map(),
+    ambiguous: new Set(),
+    unmanaged: [],
   };
-  const ambiguous = new Set<string>();
-
   // 1. Identity: exact (region, name) matches.
-  const matches = new Map<DesiredPolicy, LivePolicy | undefined>();
+  matchDeclared(env, desired.policies, indexByRegionAndName(livePolicies), ids, refusals, notes);
+  // 2. Undeclared live policies: old halves of replacements, pruned, or unmanaged.
+  classifyUndeclared(env, desired, livePolicies, policiesByName, ids, notes);
+  // 3. Targets and declared associations.
+  const declaredTargets = declaredTargetsOf(env, desired, live, policiesByName, diagnostics);
+  // 4. Changes per declared policy.
+  const changes: PolicyChange[] = [];
+  const removals: PolicyRemoval[] = [];
   for (const d of desired.policies) {
+    if (isAmbiguous(ids, d)) continue;
+    const declared = declaredTargets.get(d) ?? NO_TARGETS;
+    changes.push(changeOf(env, d, ids, declared, capabilities.ruleOrder, removals, notes));
+  }
+  // 5. Pruned policies.
+  if (desired.config.prune) for (const r of prunedPolicies(desired, livePolicies, ids)) removals.push(r);
+  // 6. Associations of unmanaged policies on targets we touch are shown, never changed.
+  for (const note of unmanagedAssociations(env, ids, changes, removals)) notes.push(note);
+
+  return { environment: env, changes, removals, notes, refusals, diagnostics };
+}
+
+function matchDeclared(
+  env: string,
+  policies: readonly DesiredPolicy[],
+  liveByKey: Map<string, Map<string, LivePolicy[]>>,
+  ids: Identities,
+  refusals: Refusal[],
+  notes: PlanNote[],
+): void {
+  for (const d of policies) {
     const candidates = liveByKey.get(d.region)?.get(d.name) ?? NO_POLICIES;
     if (candidates.length <= 1) {
-      matches.set(d, candidates[0]);
-      if (candidates[0]) claimed.add(candidates[0].id);
+      ids.matches.set(d, candidates[0]);
+      if (candidates[0]) ids.claimed.add(candidates[0].id);
       continue;
     }
     const sameType = candidates.filter((c) => c.type === d.type);
     if (sameType.length === 1 && sameType[0]) {
-      matches.set(d, sameType[0]);
-      claimed.add(sameType[0].id);
-      for (const c of candidates) if (c !== sameType[0]) addOldHalf(c, d);
+      ids.matches.set(d, sameType[0]);
+      ids.claimed.add(sameType[0].id);
+      for (const c of candidates) if (c !== sameType[0]) addOldHalf(ids, c, d);
       continue;
     }
-    ambiguous.add(keyOf(d));
-    for (const c of candidates) claimed.add(c.id);
+    ids.ambiguous.add(keyOf(d));
+    for (const c of candidates) ids.claimed.add(c.id);
     // Sorted: the message must not depend on the API's listing order.
-    const ids = candidates
+    const sortedIds = candidates
       .map((c) => c.id)
       .sort()
       .join(', ');
     refusals.push({
       environment: env,
       guard: 'ambiguous_policy',
-      message: `policy '${d.name}' in ${d.region} matches ${candidates.length} live policies (${ids}); nothing is planned for it`,
+      message: `policy '${d.name}' in ${d.region} matches ${candidates.length} live policies (${sortedIds}); nothing is planned for it`,
       blocking: false,
       override: 'delete or rename the duplicates so that exactly one live policy has this region and name',
     });
     notes.push({
       environment: env,
       kind: 'ambiguous',
-      message: `ambiguous: ${candidates.length} live policies named '${d.name}' in ${d.region}: ${ids}`,
+      message: `ambiguous: ${candidates.length} live policies named '${d.name}' in ${d.region}: ${sortedIds}`,
       policy: { region: d.region, name: d.name },
     });
   }
+}
 
-  // 2. Undeclared live policies: old halves of replacements, pruned, or unmanaged.
-  const unmanaged: LivePolicy[] = [];
+function classifyUndeclared(
+  env: string,
+  desired: DesiredEnvironment,
+  livePolicies: readonly LivePolicy[],
+  policiesByName: ReadonlyMap<string, DesiredPolicy[]>,
+  ids: Identities,
+  notes: PlanNote[],
+): void {
+  const prune = desired.config.prune;
+  const protect = new Set(desired.config.protect);
   for (const l of livePolicies) {
-    if (claimed.has(l.id) || oldHalves.has(l.id)) continue;
+    if (ids.claimed.has(l.id) || ids.oldHalves.has(l.id)) continue;
     const named = policiesByName.get(l.name) ?? [];
-    if (ambiguous.size > 0 && named.some((d) => ambiguous.has(keyOf(d)))) {
+    if (ids.ambiguous.size > 0 && named.some((d) => ids.ambiguous.has(keyOf(d)))) {
       // Possibly the old half of a policy that is refused as ambiguous: nothing is planned for
       // that policy, so its other half is left alone too (never pruned).
-      claimed.add(l.id);
+      ids.claimed.add(l.id);
       continue;
     }
     if (named.length === 1 && named[0]) {
-      addOldHalf(l, named[0]);
+      addOldHalf(ids, l, named[0]);
       continue;
     }
-    if (desired.config.prune && !protect.has(l.name)) continue; // removed below
-    unmanaged.push(l);
+    if (prune && !protect.has(l.name)) continue; // removed in step 5
+    ids.unmanaged.push(l);
     notes.push({
       environment: env,
       kind: 'unmanaged',
-      message: desired.config.prune
+      message: prune
         ? `protected, not pruned: ${l.name} (${l.region}, ${l.type}, ${l.id})`
         : `unmanaged: ${l.name} (${l.region}, ${l.type}, ${l.id}), left untouched`,
       policy: { region: l.region, name: l.name, id: l.id },
     });
   }
+}
 
-  // 3. Targets and declared associations.
+/** Declared policy → the live targets declared for it, by target key; diagnostics for the rest. */
+function declaredTargetsOf(
+  env: string,
+  desired: DesiredEnvironment,
+  live: LiveEnvironment,
+  policiesByName: ReadonlyMap<string, DesiredPolicy[]>,
+  diagnostics: Diagnostic[],
+): Map<DesiredPolicy, Map<string, Target>> {
   const targets = new Map<string, LiveTarget>(live.targets.map((t) => [targetKey(t.target), t]));
   const declaredTargets = new Map<DesiredPolicy, Map<string, Target>>();
   for (const a of desired.associations) {
@@ -259,100 +327,113 @@ export function diffEnvironment(
     if (!set) declaredTargets.set(policy, (set = new Map()));
     set.set(key, a.target);
   }
+  return declaredTargets;
+}
 
-  // 4. Changes per declared policy.
-  const changes: PolicyChange[] = [];
-  const removals: PolicyRemoval[] = [];
-  for (const d of desired.policies) {
-    if (ambiguous.size > 0 && ambiguous.has(keyOf(d))) continue;
-    const matched = matches.get(d);
-    const replaced = oldHalvesBy.get(d) ?? NO_POLICIES;
-    const declared = declaredTargets.get(d) ?? NO_TARGETS;
-    const associate: Target[] = [];
-    const dissociate: Target[] = [];
-    for (const old of replaced) {
-      removals.push({ live: old, reason: 'replaced', replacedBy: d, dissociate: [...old.associations] });
-    }
-
-    // An auto-attaching policy keeps (and, when replaced, inherits) undeclared live associations,
-    // also those of an old half still live after an interrupted replacement; any other policy
-    // is detached from the targets no file declares for it.
-    const wanted = d.include_by_default
-      ? withKeptAssociations(env, d, matched ? [matched, ...replaced] : replaced, declared, notes)
-      : declared;
-    const have = new Set<string>();
-    for (const t of matched?.associations ?? []) {
-      const k = targetKey(t);
-      have.add(k);
-      if (!d.include_by_default && !declared.has(k)) dissociate.push(t);
-    }
-    for (const [k, t] of wanted) if (!have.has(k)) associate.push(t);
-
-    let action: PolicyChange['action'];
-    let fieldChanges: FieldChange[] = [];
-    if (matched) {
-      fieldChanges = policyChanges(matched, d, capabilities.ruleOrder);
-      const immutable = fieldChanges.some((c) => c.field === 'type' || c.field === 'region');
-      if (immutable) {
-        // Same region and name, other type, no duplicate: the matched policy itself is replaced.
-        removals.push({
-          live: matched,
-          reason: 'replaced',
-          replacedBy: d,
-          dissociate: [...matched.associations],
-        });
-        changes.push({
-          desired: d,
-          action: 'replace',
-          changes: fieldChanges,
-          associate: [...wanted.values()],
-          dissociate: [],
-          live: matched,
-        });
-        continue;
-      }
-      action = fieldChanges.length > 0 ? 'update' : 'none';
-    } else if (replaced.length === 1 && replaced[0]) {
-      action = 'replace';
-      fieldChanges = policyChanges(replaced[0], d, capabilities.ruleOrder);
-    } else {
-      action = 'create';
-    }
-    changes.push({ desired: d, live: matched, action, changes: fieldChanges, associate, dissociate });
+/** The change of one declared policy; the live policies it replaces go to `removals`. */
+function changeOf(
+  env: string,
+  d: DesiredPolicy,
+  ids: Identities,
+  declared: ReadonlyMap<string, Target>,
+  ruleOrder: Capabilities['ruleOrder'],
+  removals: PolicyRemoval[],
+  notes: PlanNote[],
+): PolicyChange {
+  const matched = ids.matches.get(d);
+  const replaced = ids.oldHalvesBy.get(d) ?? NO_POLICIES;
+  const associate: Target[] = [];
+  const dissociate: Target[] = [];
+  for (const old of replaced) {
+    removals.push({ live: old, reason: 'replaced', replacedBy: d, dissociate: [...old.associations] });
   }
 
-  // 5. Pruned policies.
-  if (desired.config.prune) {
-    for (const l of livePolicies) {
-      if (claimed.has(l.id) || oldHalves.has(l.id) || protect.has(l.name)) continue;
-      removals.push({ live: l, reason: 'pruned', dissociate: [...l.associations] });
-    }
+  // An auto-attaching policy keeps (and, when replaced, inherits) undeclared live associations,
+  // also those of an old half still live after an interrupted replacement; any other policy
+  // is detached from the targets no file declares for it.
+  const wanted = d.include_by_default
+    ? withKeptAssociations(env, d, matched ? [matched, ...replaced] : replaced, declared, notes)
+    : declared;
+  const have = new Set<string>();
+  for (const t of matched?.associations ?? []) {
+    const k = targetKey(t);
+    have.add(k);
+    if (!d.include_by_default && !declared.has(k)) dissociate.push(t);
   }
+  for (const [k, t] of wanted) if (!have.has(k)) associate.push(t);
 
-  // 6. Associations of unmanaged policies on targets we touch are shown, never changed.
-  // Only those left unmanaged in step 2 can be (every other one was claimed, made an old half or
-  // pruned); usually none, and then the touched targets need not be collected at all.
-  const removed = unmanaged.length > 0 ? new Set(removals.map((r) => r.live.id)) : new Set<string>();
-  const shown = unmanaged.filter(
-    (l) => l.associations.length > 0 && !claimed.has(l.id) && !oldHalves.has(l.id) && !removed.has(l.id),
+  if (matched) {
+    const changes = policyChanges(matched, d, ruleOrder);
+    if (changes.some((c) => c.field === 'type' || c.field === 'region')) {
+      // Same region and name, other type, no duplicate: the matched policy itself is replaced.
+      removals.push({
+        live: matched,
+        reason: 'replaced',
+        replacedBy: d,
+        dissociate: [...matched.associations],
+      });
+      return {
+        desired: d,
+        action: 'replace',
+        changes,
+        associate: [...wanted.values()],
+        dissociate: [],
+        live: matched,
+      };
+    }
+    const action = changes.length > 0 ? 'update' : 'none';
+    return { desired: d, live: matched, action, changes, associate, dissociate };
+  }
+  if (replaced.length === 1 && replaced[0]) {
+    const changes = policyChanges(replaced[0], d, ruleOrder);
+    return { desired: d, live: matched, action: 'replace', changes, associate, dissociate };
+  }
+  return { desired: d, live: matched, action: 'create', changes: [], associate, dissociate };
+}
+
+function prunedPolicies(
+  desired: DesiredEnvironment,
+  livePolicies: readonly LivePolicy[],
+  ids: Identities,
+): PolicyRemoval[] {
+  const protect = new Set(desired.config.protect);
+  return livePolicies
+    .filter((l) => !ids.claimed.has(l.id) && !ids.oldHalves.has(l.id) && !protect.has(l.name))
+    .map((l) => ({ live: l, reason: 'pruned', dissociate: [...l.associations] }));
+}
+
+/**
+ * Notes for the associations of unmanaged policies with targets the plan touches. Only the
+ * policies left unmanaged in step 2 can have any (every other one was claimed, made an old half or
+ * pruned); usually there are none, and then the touched targets need not be collected at all.
+ */
+function unmanagedAssociations(
+  env: string,
+  ids: Identities,
+  changes: readonly PolicyChange[],
+  removals: readonly PolicyRemoval[],
+): PlanNote[] {
+  const removed = ids.unmanaged.length > 0 ? new Set(removals.map((r) => r.live.id)) : new Set<string>();
+  const shown = ids.unmanaged.filter(
+    (l) =>
+      l.associations.length > 0 && !ids.claimed.has(l.id) && !ids.oldHalves.has(l.id) && !removed.has(l.id),
   );
-  if (shown.length > 0) {
-    const touched = new Set<string>();
-    for (const c of changes) for (const t of [...c.associate, ...c.dissociate]) touched.add(targetKey(t));
-    for (const r of removals) for (const t of r.dissociate) touched.add(targetKey(t));
-    for (const l of shown) {
-      for (const t of l.associations) {
-        if (!touched.has(targetKey(t))) continue;
-        notes.push({
-          environment: env,
-          kind: 'unmanaged_association',
-          message: `unmanaged policy ${l.name} (${l.id}) stays on ${targetLabel(t)}`,
-          policy: { region: l.region, name: l.name, id: l.id },
-          target: t,
-        });
-      }
+  if (shown.length === 0) return [];
+  const touched = new Set<string>();
+  for (const c of changes) for (const t of [...c.associate, ...c.dissociate]) touched.add(targetKey(t));
+  for (const r of removals) for (const t of r.dissociate) touched.add(targetKey(t));
+  const notes: PlanNote[] = [];
+  for (const l of shown) {
+    for (const t of l.associations) {
+      if (!touched.has(targetKey(t))) continue;
+      notes.push({
+        environment: env,
+        kind: 'unmanaged_association',
+        message: `unmanaged policy ${l.name} (${l.id}) stays on ${targetLabel(t)}`,
+        policy: { region: l.region, name: l.name, id: l.id },
+        target: t,
+      });
     }
   }
-
-  return { environment: env, changes, removals, notes, refusals, diagnostics };
+  return notes;
 }
