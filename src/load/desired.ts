@@ -1,5 +1,6 @@
 import { CAPABILITIES } from '../backends/capabilities.js';
 import { fingerprintOf, sortByCanonicalJson } from '../model/canonical.js';
+import { defineLazy } from '../model/lazy.js';
 import { targetKey } from '../model/types.js';
 import type {
   DesiredAssociation,
@@ -59,7 +60,9 @@ export function buildDesiredState(
     return [{ config: envConfig, policies, associations, allowUnfiltered: unfiltered }];
   });
 
-  return { configDigest: computeConfigDigest(environments, config.writtenCaFiles), environments };
+  // The digest is read only when a plan is saved or printed as JSON.
+  const desired = { configDigest: '', environments };
+  return defineLazy(desired, 'configDigest', () => computeConfigDigest(environments, config.writtenCaFiles));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { defineLazy } from '../model/lazy.js';
 import type { Capabilities } from '../backends/types.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import {
@@ -86,10 +87,13 @@ export function buildPlan(
         message: `live listing incomplete (${input.live.incompleteReason ?? 'next_page set'}): deletes and dissociations refused`,
       });
     }
-    const fp: Record<string, string> = {};
-    for (const p of input.live.policies) fp[`policy:${p.id}`] = p.fingerprint;
-    for (const t of input.live.targets) fp[targetKey(t.target)] = t.fingerprint;
-    fingerprints[input.desired.config.name] = fp;
+    // Computed when the plan is saved or printed as JSON (a text plan lists only the names).
+    defineLazy(fingerprints, input.desired.config.name, () => {
+      const fp: Record<string, string> = {};
+      for (const p of input.live.policies) fp[`policy:${p.id}`] = p.fingerprint;
+      for (const t of input.live.targets) fp[targetKey(t.target)] = t.fingerprint;
+      return fp;
+    });
   }
 
   operations.sort(compareOperations);
@@ -97,20 +101,18 @@ export function buildPlan(
   // Notes follow the API's listing order as generated; sort them so that the same live state read
   // in another order gives the same plan file.
   notes.sort(compareNotes);
-  return {
-    plan: {
-      format_version: '1.0',
-      created_at: (options.now ?? (() => new Date()))().toISOString(),
-      config_digest: desired.configDigest,
-      fingerprints,
-      operations,
-      notes,
-      refusals,
-      summary: summarise(operations),
-      exposure,
-    },
-    diagnostics,
+  const plan: Plan = {
+    format_version: '1.0',
+    created_at: (options.now ?? (() => new Date()))().toISOString(),
+    config_digest: '',
+    fingerprints,
+    operations,
+    notes,
+    refusals,
+    summary: summarise(operations),
+    exposure,
   };
+  return { plan: defineLazy(plan, 'config_digest', () => desired.configDigest), diagnostics };
 }
 
 function operationsFor(diff: EnvironmentDiff, options: PlanOptions): Operation[] {

@@ -9,6 +9,7 @@ import type {
   Rule,
   Target,
 } from '../../model/types.js';
+import { defineLazy } from '../../model/lazy.js';
 import { asArray, asObject, malformed, optionalString, requireString } from '../wire.js';
 import type { WireContext, WireObject } from '../wire.js';
 
@@ -133,19 +134,11 @@ export function rulesetToLivePolicy(ctx: WireContext, raw: unknown): LivePolicy 
     rules: asArray(ctx, obj['rules'], `${what} rules`).map((r) => ruleFromWire(ctx, r)),
   };
   const hiddenAssociations = Math.max(0, Math.max(total, visible) - associations.length);
-  return {
-    id,
-    ...spec,
-    associations,
-    hiddenAssociations,
-    fingerprint: fingerprintOf({
-      id,
-      ...spec,
-      rules: sortedRules(spec.rules),
-      associations,
-      hiddenAssociations,
-    }),
-  };
+  const policy: LivePolicy = { id, ...spec, associations, hiddenAssociations, fingerprint: '' };
+  // Hashing every ruleset costs more than reading it; only a saved or JSON plan reads fingerprints.
+  return defineLazy(policy, 'fingerprint', () =>
+    fingerprintOf({ id, ...spec, rules: sortedRules(spec.rules), associations, hiddenAssociations }),
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   Rule,
   Target,
 } from '../../model/types.js';
+import { defineLazy } from '../../model/lazy.js';
 import { asArray, asObject, optionalString, requireString } from '../wire.js';
 import type { WireContext, WireObject } from '../wire.js';
 
@@ -127,13 +128,15 @@ export function filterToLivePolicy(
     include_by_default: obj['include_by_default'] === true,
     rules: asArray(ctx, obj['rules'], `${what} rules`).map((r) => ruleFromWire(ctx, r)),
   };
-  return {
+  const policy: LivePolicy = {
     id,
     ...spec,
     associations: [...associations],
     hiddenAssociations: 0,
-    fingerprint: fingerprintOf({ id, ...spec, associations }),
+    fingerprint: '',
   };
+  // Only a saved or JSON plan reads fingerprints: computed then.
+  return defineLazy(policy, 'fingerprint', () => fingerprintOf({ id, ...spec, associations }));
 }
 
 /** The ids in a project's `traffic_filters` (absent ≡ []), in the order the API gives them. */
