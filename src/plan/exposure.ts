@@ -1,3 +1,4 @@
+import { rulesEqual } from '../diff/rules.js';
 import { canonicalJson } from '../model/canonical.js';
 import { countAddresses, IPV4_TOTAL, mergeIntervals, parseIpv4Range } from '../model/ipv4.js';
 import type { Ipv4Interval } from '../model/ipv4.js';
@@ -260,6 +261,9 @@ function sameIngress(a: IngressByName, b: IngressByName): boolean {
 function samePolicyIngress(a: SimPolicy | null | undefined, b: SimPolicy | null | undefined): boolean {
   if (a === b) return true;
   if (!a || !b || a.type !== b.type || a.rules.length !== b.rules.length) return false;
+  // Rules that differ in meaning (as a multiset of rule keys) differ in canonical text too, and
+  // that is decided without a text for the rules equal in place: the usual rewritten policy.
+  if (!rulesEqual(a.rules, b.rules, 'set')) return false;
   return signatureOf(a) === signatureOf(b);
 }
 
