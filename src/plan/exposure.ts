@@ -3,36 +3,19 @@ import { canonicalJson } from '../model/canonical.js';
 import { countAddresses, IPV4_TOTAL, mergeIntervals, parseIpv4Range } from '../model/ipv4.js';
 import type { Ipv4Interval } from '../model/ipv4.js';
 import { isIngressType, targetKey } from '../model/types.js';
-import type { LiveEnvironment, PolicyType, Rule, Target } from '../model/types.js';
+import type { LiveEnvironment, PolicySpec, Target } from '../model/types.js';
 import type { ExposureAccess, ExposureState, Operation, TargetExposure } from './types.js';
 
-/** A policy as the exposure sees it: before the plan (live) or after it (as the plan leaves it). */
-interface SimPolicy {
-  name: string;
-  type: PolicyType;
-  rules: readonly Rule[];
-  /**
-   * The addresses an `ip` policy allows, as merged intervals; parsed on first use, once per policy
-   * however many targets it is on. Merged first, so that a target unions a few intervals per
-   * policy rather than one per rule (the union, and so the count, is the same).
-   */
-  ranges: Ipv4Interval[] | undefined;
-  /** Type and rules, order-free (see `signatureOf`); built only when two versions are compared. */
-  signature: string | undefined;
-}
-
-const simPolicy = (p: { name: string; type: PolicyType; rules: readonly Rule[] }): SimPolicy => ({
-  name: p.name,
-  type: p.type,
-  rules: p.rules,
-  ranges: undefined,
-  signature: undefined,
-});
+/**
+ * A policy as the exposure sees it: the live policy before the plan, the spec of an operation
+ * after it. Compared by identity: the same object before and after means unchanged.
+ */
+type PolicyView = Readonly<Pick<PolicySpec, 'name' | 'type' | 'rules'>>;
 
 /** A policy the plan creates, attached by the id of the op that creates it (`policy_from`). */
 interface NewPolicy {
   opId: string;
-  policy: SimPolicy | undefined;
+  policy: PolicyView | undefined;
 }
 
 /** One policy attached to a target: a live policy id, or a policy the plan creates. */
@@ -42,17 +25,25 @@ type Attachment = string | NewPolicy;
  * The ingress policies attached to a target, by name; null = attached but not readable in this
  * scope (it filters, with rules we cannot see). For a name listed twice the last one counts.
  */
-type IngressByName = Map<string, SimPolicy | null>;
+type IngressByName = Map<string, PolicyView | null>;
 
 /** The policies before and after the plan, keeping for "after" only what the plan changes. */
 interface PolicyStates {
   /** Live policies by id. */
-  before: Map<string, SimPolicy>;
+  before: Map<string, PolicyView>;
   /** Live policies the plan rewrites (rules or type updated), or deletes (undefined). */
-  rewritten: Map<string, SimPolicy | undefined>;
+  rewritten: Map<string, PolicyView | undefined>;
   deleted: Set<string>;
   /** Policies the plan creates, by the id of the op that creates them. */
   created: Map<string, NewPolicy>;
+  /**
+   * Per policy, the addresses an `ip` policy allows as merged intervals: parsed on first use, once
+   * however many targets the policy is on, and merged so that a target unions a few intervals
+   * per policy rather than one per rule (the union, and so the count, is the same).
+   */
+  ranges: Map<PolicyView, Ipv4Interval[]>;
+  /** Per policy, type and rules order-free (see `signatureOf`), built only when two versions meet. */
+  signatures: Map<PolicyView, string>;
 }
 
 /** Per target key: the target, its live name, and the policies attached before and after. */
@@ -103,15 +94,17 @@ function policyStatesOf(live: LiveEnvironment, ops: readonly Operation[]): Polic
     rewritten: new Map(),
     deleted: new Set(),
     created: new Map(),
+    ranges: new Map(),
+    signatures: new Map(),
   };
-  for (const p of live.policies) states.before.set(p.id, simPolicy(p));
+  for (const p of live.policies) states.before.set(p.id, p);
   for (const op of ops) {
     if (op.action === 'create' || op.action === 'replace') {
-      newPolicy(states.created, op.id).policy = simPolicy(op.spec);
+      newPolicy(states.created, op.id).policy = op.spec;
     } else if (op.action === 'update') {
       // A change of description or include_by_default lets in no other traffic.
       if (op.changes.some((c) => c.field === 'rules' || c.field === 'type')) {
-        states.rewritten.set(op.policy.id, simPolicy(op.spec));
+        states.rewritten.set(op.policy.id, op.spec);
       }
     } else if (op.action === 'delete') {
       // A deleted policy is attached nowhere; applied per target below rather than by a scan here.
@@ -184,9 +177,9 @@ function exposureOf(
   const info = attachments.targets.get(key);
   if (info === undefined) return undefined;
   const { before, rewritten, deleted } = policies;
-  const policyBefore = (a: Attachment): SimPolicy | undefined =>
+  const policyBefore = (a: Attachment): PolicyView | undefined =>
     typeof a === 'string' ? before.get(a) : undefined;
-  const policyAfter = (a: Attachment): SimPolicy | undefined =>
+  const policyAfter = (a: Attachment): PolicyView | undefined =>
     typeof a !== 'string' ? a.policy : rewritten.has(a) ? rewritten.get(a) : before.get(a);
 
   const from = attachments.before.get(key);
@@ -197,12 +190,12 @@ function exposureOf(
   }
   const was = ingressOf(from, policyBefore);
   const will = ingressOf(to, policyAfter);
-  if (sameIngress(was, will)) return undefined;
+  if (sameIngress(was, will, policies)) return undefined;
   const via = [...new Set([...was.keys(), ...will.keys()])]
-    .filter((name) => !samePolicyIngress(was.get(name), will.get(name)))
+    .filter((name) => !samePolicyIngress(was.get(name), will.get(name), policies))
     .sort();
-  const wasState = stateOf(was, from, policyBefore);
-  const willState = stateOf(will, to, policyAfter);
+  const wasState = stateOf(was, from, policyBefore, policies);
+  const willState = stateOf(will, to, policyAfter, policies);
   return {
     environment: env,
     target: info.target,
@@ -239,7 +232,7 @@ function sameAttachments(
 /** The ingress policies attached, by name (see `IngressByName`). */
 function ingressOf(
   attached: ReadonlySet<Attachment> | undefined,
-  policyOf: (a: Attachment) => SimPolicy | undefined,
+  policyOf: (a: Attachment) => PolicyView | undefined,
 ): IngressByName {
   const byName: IngressByName = new Map();
   for (const a of attached ?? []) {
@@ -251,45 +244,58 @@ function ingressOf(
 }
 
 /** Same names, each letting in the same traffic: the target's effective ingress is unchanged. */
-function sameIngress(a: IngressByName, b: IngressByName): boolean {
+function sameIngress(a: IngressByName, b: IngressByName, memo: PolicyStates): boolean {
   if (a.size !== b.size) return false;
-  for (const [name, policy] of a) if (!b.has(name) || !samePolicyIngress(policy, b.get(name))) return false;
+  for (const [name, policy] of a) {
+    if (!b.has(name) || !samePolicyIngress(policy, b.get(name), memo)) return false;
+  }
   return true;
 }
 
 /** Equal signatures, without building them when the answer is already known. */
-function samePolicyIngress(a: SimPolicy | null | undefined, b: SimPolicy | null | undefined): boolean {
+function samePolicyIngress(
+  a: PolicyView | null | undefined,
+  b: PolicyView | null | undefined,
+  memo: PolicyStates,
+): boolean {
   if (a === b) return true;
   if (!a || !b || a.type !== b.type || a.rules.length !== b.rules.length) return false;
   // Rules that differ in meaning (as a multiset of rule keys) differ in canonical text too, and
   // that is decided without a text for the rules equal in place: the usual rewritten policy.
   if (!rulesEqual(a.rules, b.rules, 'set')) return false;
-  return signatureOf(a) === signatureOf(b);
+  return signatureOf(a, memo) === signatureOf(b, memo);
 }
 
 /** Type and rules, order-free: equal signatures mean the policy lets in the same traffic. */
-function signatureOf(policy: SimPolicy): string {
-  policy.signature ??= canonicalJson([policy.type, policy.rules.map((r) => canonicalJson(r)).sort()]);
-  return policy.signature;
+function signatureOf(policy: PolicyView, memo: PolicyStates): string {
+  let signature = memo.signatures.get(policy);
+  if (signature === undefined) {
+    signature = canonicalJson([policy.type, policy.rules.map((r) => canonicalJson(r)).sort()]);
+    memo.signatures.set(policy, signature);
+  }
+  return signature;
 }
 
-function rangesOf(policy: SimPolicy): Ipv4Interval[] {
-  if (policy.ranges === undefined) {
+function rangesOf(policy: PolicyView, memo: PolicyStates): Ipv4Interval[] {
+  let merged = memo.ranges.get(policy);
+  if (merged === undefined) {
     const ranges: Ipv4Interval[] = [];
     for (const rule of policy.rules) {
       const range = rule.source === undefined ? undefined : parseIpv4Range(rule.source);
       if (range !== undefined) ranges.push(range);
     }
-    policy.ranges = mergeIntervals(ranges);
+    merged = mergeIntervals(ranges);
+    memo.ranges.set(policy, merged);
   }
-  return policy.ranges;
+  return merged;
 }
 
 /** The ingress a target gets from the policies attached to it. */
 function stateOf(
   byName: IngressByName,
   attached: ReadonlySet<Attachment> | undefined,
-  policyOf: (a: Attachment) => SimPolicy | undefined,
+  policyOf: (a: Attachment) => PolicyView | undefined,
+  memo: PolicyStates,
 ): ExposureState {
   const ranges: Ipv4Interval[] = [];
   let ip = false;
@@ -301,7 +307,7 @@ function stateOf(
     if (policy === undefined || !isIngressType(policy.type)) continue;
     if (policy.type === 'ip') {
       ip = true;
-      for (const range of rangesOf(policy)) ranges.push(range);
+      for (const range of rangesOf(policy, memo)) ranges.push(range);
     } else if (policy.type !== 'remote_cluster') {
       privateLink = true;
       privateEndpoints += policy.rules.length;
