@@ -46,14 +46,19 @@ interface PolicyStates {
   signatures: Map<PolicyView, string>;
 }
 
-/** Per target key: the target, its live name, and the policies attached before and after. */
+/** Targets whose ingress may change: touched by an op, or with a rewritten or deleted policy. */
+interface AffectedTargets {
+  keys: Set<string>;
+  /** Their ids: most live associations are passed over on the id, without building a key. */
+  ids: Set<string>;
+}
+
+/** Per affected target key: the target, its live name, and the policies attached before and after. */
 interface Attachments {
   targets: Map<string, { target: Target; name: string | undefined }>;
   before: Map<string, Set<Attachment>>;
   /** Only targets the plan attaches to or detaches from, each with its own copy. */
   after: Map<string, Set<Attachment>>;
-  /** Targets whose ingress may change: touched by an op, or with a rewritten or deleted policy. */
-  affected: Set<string>;
 }
 
 /**
@@ -71,11 +76,12 @@ export function computeExposure(live: LiveEnvironment, operations: readonly Oper
   // No operation here: every target keeps its policies and their rules (the in-sync case at scale).
   if (ops.length === 0) return [];
   const policies = policyStatesOf(live, ops);
-  const attachments = liveAttachmentsOf(live, policies);
+  const affected = affectedTargetsOf(live, ops, policies);
+  const attachments = liveAttachmentsOf(live, affected);
   applyAttachmentOps(ops, policies, attachments);
 
   const out: { key: string; exposure: TargetExposure }[] = [];
-  for (const key of attachments.affected) {
+  for (const key of affected.keys) {
     const exposure = exposureOf(env, key, policies, attachments);
     if (exposure !== undefined) out.push({ key, exposure });
   }
@@ -115,23 +121,43 @@ function policyStatesOf(live: LiveEnvironment, ops: readonly Operation[]): Polic
   return states;
 }
 
-function liveAttachmentsOf(live: LiveEnvironment, policies: PolicyStates): Attachments {
-  const out: Attachments = { targets: new Map(), before: new Map(), after: new Map(), affected: new Set() };
+function affectedTargetsOf(
+  live: LiveEnvironment,
+  ops: readonly Operation[],
+  policies: PolicyStates,
+): AffectedTargets {
+  const affected: AffectedTargets = { keys: new Set(), ids: new Set() };
+  const add = (target: Target): void => {
+    affected.keys.add(targetKey(target));
+    affected.ids.add(target.id);
+  };
+  for (const op of ops) if (op.action === 'associate' || op.action === 'dissociate') add(op.target);
+  if (policies.rewritten.size === 0) return affected;
+  for (const t of live.targets) if (t.policyIds?.some((id) => policies.rewritten.has(id))) add(t.target);
+  for (const p of live.policies) if (policies.rewritten.has(p.id)) for (const t of p.associations) add(t);
+  return affected;
+}
+
+/** The live attachments of the affected targets, in the order the live state lists them. */
+function liveAttachmentsOf(live: LiveEnvironment, affected: AffectedTargets): Attachments {
+  const out: Attachments = { targets: new Map(), before: new Map(), after: new Map() };
+  // The key of an affected target, else undefined (decided on the id alone for most targets).
+  const affectedKey = (target: Target): string | undefined => {
+    if (!affected.ids.has(target.id)) return undefined;
+    const key = targetKey(target);
+    return affected.keys.has(key) ? key : undefined;
+  };
   for (const t of live.targets) {
-    const key = targetKey(t.target);
+    const key = affectedKey(t.target);
+    if (key === undefined) continue;
     out.targets.set(key, { target: t.target, name: t.name });
     // Ids the target itself reports include policies out of scope: they still filter.
-    for (const id of t.policyIds ?? []) {
-      attachedBefore(out, key, t.target).add(id);
-      if (policies.rewritten.has(id)) out.affected.add(key);
-    }
+    for (const id of t.policyIds ?? []) attachedBefore(out, key, t.target).add(id);
   }
   for (const p of live.policies) {
-    const rewritten = policies.rewritten.has(p.id);
     for (const t of p.associations) {
-      const key = targetKey(t);
-      attachedBefore(out, key, t).add(p.id);
-      if (rewritten) out.affected.add(key);
+      const key = affectedKey(t);
+      if (key !== undefined) attachedBefore(out, key, t).add(p.id);
     }
   }
   return out;
@@ -151,7 +177,6 @@ function applyAttachmentOps(ops: readonly Operation[], policies: PolicyStates, o
   const attachedAfter = (target: Target): Set<Attachment> => {
     const key = targetKey(target);
     if (!out.targets.has(key)) out.targets.set(key, { target, name: undefined });
-    out.affected.add(key);
     let set = out.after.get(key);
     if (set === undefined) out.after.set(key, (set = new Set(out.before.get(key))));
     return set;
