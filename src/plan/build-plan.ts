@@ -11,6 +11,7 @@ import {
   type LiveEnvironment,
   type LivePolicy,
   type PolicyType,
+  type Target,
 } from '../model/types.js';
 import { diffEnvironment, type EnvironmentDiff } from '../diff/diff-environment.js';
 import { computeExposure } from './exposure.js';
@@ -359,13 +360,23 @@ function unfilteredTargets(input: EnvironmentInput, ops: readonly Operation[]): 
   // non-ingress one) can lose its last ingress policy: the others keep all they have, so their
   // attachments are not even collected.
   const detachedFrom = new Set<string>();
+  // Their ids: most live associations are passed over on the id, without building a key.
+  const detachedIds = new Set<string>();
   for (const op of ops) {
     const mayRemoveIngress =
       op.action === 'dissociate' ||
       (op.action === 'associate' && op.policy.id !== undefined && !isIngressType(op.policy.type));
-    if (mayRemoveIngress) detachedFrom.add(targetKey(op.target));
+    if (mayRemoveIngress) {
+      detachedFrom.add(targetKey(op.target));
+      detachedIds.add(op.target.id);
+    }
   }
   if (detachedFrom.size === 0) return [];
+  const detachedKey = (t: Target): string | undefined => {
+    if (!detachedIds.has(t.id)) return undefined;
+    const key = targetKey(t);
+    return detachedFrom.has(key) ? key : undefined;
+  };
 
   // Per such target (in the order first met, which is the order of the refusals): live policy id →
   // whether that policy is an ingress policy.
@@ -378,16 +389,16 @@ function unfilteredTargets(input: EnvironmentInput, ops: readonly Operation[]): 
   let typeById: Map<string, PolicyType> | undefined;
   for (const t of input.live.targets) {
     if (!t.policyIds || t.policyIds.length === 0) continue;
-    const key = targetKey(t.target);
-    if (!detachedFrom.has(key)) continue;
+    const key = detachedKey(t.target);
+    if (key === undefined) continue;
     typeById ??= new Map(input.live.policies.map((p) => [p.id, p.type]));
     // Ids the target reports that this read cannot type (out of scope) still filter: count them.
     for (const id of t.policyIds) ensure(key).set(id, isIngressType(typeById.get(id) ?? 'ip'));
   }
   for (const p of input.live.policies) {
     for (const t of p.associations) {
-      const key = targetKey(t);
-      if (detachedFrom.has(key)) ensure(key).set(p.id, isIngressType(p.type));
+      const key = detachedKey(t);
+      if (key !== undefined) ensure(key).set(p.id, isIngressType(p.type));
     }
   }
   const before = new Map([...attached].map(([k, m]) => [k, [...m.values()].some(Boolean)]));
@@ -396,8 +407,8 @@ function unfilteredTargets(input: EnvironmentInput, ops: readonly Operation[]): 
   const gainsIngress = new Set<string>();
   for (const op of ops) {
     if (op.action !== 'associate' && op.action !== 'dissociate') continue;
-    const key = targetKey(op.target);
-    if (!detachedFrom.has(key)) continue;
+    const key = detachedKey(op.target);
+    if (key === undefined) continue;
     if (op.action === 'dissociate') attached.get(key)?.delete(op.policy.id);
     else if (op.policy.id !== undefined) attached.get(key)?.set(op.policy.id, isIngressType(op.policy.type));
     else if (isIngressType(op.policy.type)) gainsIngress.add(key);
