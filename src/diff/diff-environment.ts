@@ -355,12 +355,17 @@ function changeOf(
     ? withKeptAssociations(env, d, matched ? [matched, ...replaced] : replaced, declared, notes)
     : declared;
   const have = new Set<string>();
+  let kept = 0; // wanted targets the matched policy is on already
   for (const t of matched?.associations ?? []) {
     const k = targetKey(t);
-    have.add(k);
+    if (!have.has(k)) {
+      have.add(k);
+      if (wanted.has(k)) kept++;
+    }
     if (!d.include_by_default && !declared.has(k)) dissociate.push(t);
   }
-  for (const [k, t] of wanted) if (!have.has(k)) associate.push(t);
+  // Usually every wanted target is attached already (a policy in sync): nothing to look for.
+  if (kept < wanted.size) for (const [k, t] of wanted) if (!have.has(k)) associate.push(t);
 
   if (matched) {
     const changes = policyChanges(matched, d, ruleOrder);

@@ -210,7 +210,7 @@ function exposureOf(
   const from = attachments.before.get(key);
   const to = withoutDeleted(attachments.after.get(key) ?? from, deleted);
   // Same policies, none of them rewritten: nothing to compute.
-  if (sameAttachments(from, to) && [...(from ?? [])].every((a) => policyBefore(a) === policyAfter(a))) {
+  if (sameAttachments(from, to) && everyAttachment(from, (a) => policyBefore(a) === policyAfter(a))) {
     return undefined;
   }
   const was = ingressOf(from, policyBefore);
@@ -239,9 +239,18 @@ function withoutDeleted(
   deleted: ReadonlySet<string>,
 ): ReadonlySet<Attachment> | undefined {
   if (attached === undefined || deleted.size === 0) return attached;
-  const isDeleted = (a: Attachment): boolean => typeof a === 'string' && deleted.has(a);
-  if (![...attached].some(isDeleted)) return attached;
-  return new Set([...attached].filter((a) => !isDeleted(a)));
+  const kept = (a: Attachment): boolean => typeof a !== 'string' || !deleted.has(a);
+  if (everyAttachment(attached, kept)) return attached;
+  return new Set([...attached].filter(kept));
+}
+
+/** `every` over a set without copying it into an array (this runs for every affected target). */
+function everyAttachment(
+  attached: ReadonlySet<Attachment> | undefined,
+  test: (a: Attachment) => boolean,
+): boolean {
+  for (const a of attached ?? []) if (!test(a)) return false;
+  return true;
 }
 
 function sameAttachments(
@@ -249,9 +258,8 @@ function sameAttachments(
   b: ReadonlySet<Attachment> | undefined,
 ): boolean {
   if (a === b) return true;
-  const x = a ?? new Set<Attachment>();
-  const y = b ?? new Set<Attachment>();
-  return x.size === y.size && [...x].every((k) => y.has(k));
+  if ((a?.size ?? 0) !== (b?.size ?? 0)) return false;
+  return everyAttachment(a, (k) => b?.has(k) === true);
 }
 
 /** The ingress policies attached, by name (see `IngressByName`). */
