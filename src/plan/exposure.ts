@@ -76,9 +76,13 @@ export function computeExposure(live: LiveEnvironment, operations: readonly Oper
   // No operation here: every target keeps its policies and their rules (the in-sync case at scale).
   if (ops.length === 0) return [];
   const policies = policyStatesOf(live, ops);
-  const affected = affectedTargetsOf(live, ops, policies);
+  // The target key of each op that attaches or detaches, built once for the two steps that use it.
+  const opKeys = ops.map((op) =>
+    op.action === 'associate' || op.action === 'dissociate' ? targetKey(op.target) : undefined,
+  );
+  const affected = affectedTargetsOf(live, ops, opKeys, policies);
   const attachments = liveAttachmentsOf(live, affected);
-  applyAttachmentOps(ops, policies, attachments);
+  applyAttachmentOps(ops, opKeys, policies, attachments);
 
   const out: { key: string; exposure: TargetExposure }[] = [];
   for (const key of affected.keys) {
@@ -124,15 +128,21 @@ function policyStatesOf(live: LiveEnvironment, ops: readonly Operation[]): Polic
 function affectedTargetsOf(
   live: LiveEnvironment,
   ops: readonly Operation[],
+  opKeys: readonly (string | undefined)[],
   policies: PolicyStates,
 ): AffectedTargets {
   const affected: AffectedTargets = { keys: new Set(), ids: new Set() };
+  ops.forEach((op, i) => {
+    const key = opKeys[i];
+    if (key === undefined || (op.action !== 'associate' && op.action !== 'dissociate')) return;
+    affected.keys.add(key);
+    affected.ids.add(op.target.id);
+  });
+  if (policies.rewritten.size === 0) return affected;
   const add = (target: Target): void => {
     affected.keys.add(targetKey(target));
     affected.ids.add(target.id);
   };
-  for (const op of ops) if (op.action === 'associate' || op.action === 'dissociate') add(op.target);
-  if (policies.rewritten.size === 0) return affected;
   for (const t of live.targets) if (t.policyIds?.some((id) => policies.rewritten.has(id))) add(t.target);
   for (const p of live.policies) if (policies.rewritten.has(p.id)) for (const t of p.associations) add(t);
   return affected;
@@ -173,23 +183,29 @@ function attachedBefore(out: Attachments, key: string, target: Target): Set<Atta
   return set;
 }
 
-function applyAttachmentOps(ops: readonly Operation[], policies: PolicyStates, out: Attachments): void {
-  const attachedAfter = (target: Target): Set<Attachment> => {
-    const key = targetKey(target);
+function applyAttachmentOps(
+  ops: readonly Operation[],
+  opKeys: readonly (string | undefined)[],
+  policies: PolicyStates,
+  out: Attachments,
+): void {
+  const attachedAfter = (key: string, target: Target): Set<Attachment> => {
     if (!out.targets.has(key)) out.targets.set(key, { target, name: undefined });
     let set = out.after.get(key);
     if (set === undefined) out.after.set(key, (set = new Set(out.before.get(key))));
     return set;
   };
-  for (const op of ops) {
+  ops.forEach((op, i) => {
+    const key = opKeys[i];
+    if (key === undefined) return;
     if (op.action === 'associate') {
-      attachedAfter(op.target).add(
+      attachedAfter(key, op.target).add(
         op.policy.id === undefined ? newPolicy(policies.created, op.policy_from ?? '') : op.policy.id,
       );
     } else if (op.action === 'dissociate') {
-      attachedAfter(op.target).delete(op.policy.id);
+      attachedAfter(key, op.target).delete(op.policy.id);
     }
-  }
+  });
 }
 
 /** The exposure entry of one affected target, or undefined when its effective ingress is unchanged. */
