@@ -127,6 +127,8 @@ interface Identities {
   ambiguous: Set<string>;
   /** Undeclared live policies neither pruned nor replaced (reported, left untouched). */
   unmanaged: LivePolicy[];
+  /** Undeclared live policies to prune (with `prune: true`), as found in step 2. */
+  toPrune: LivePolicy[];
 }
 
 function addOldHalf(ids: Identities, l: LivePolicy, by: DesiredPolicy): void {
@@ -170,6 +172,7 @@ export function diffEnvironment(
     oldHalvesBy: new Map(),
     ambiguous: new Set(),
     unmanaged: [],
+    toPrune: [],
   };
   // 1. Identity: exact (region, name) matches.
   matchDeclared(env, desired.policies, indexByRegionAndName(livePolicies), ids, refusals, notes);
@@ -186,7 +189,7 @@ export function diffEnvironment(
     changes.push(changeOf(env, d, ids, declared, capabilities.ruleOrder, removals, notes));
   }
   // 5. Pruned policies.
-  if (desired.config.prune) for (const r of prunedPolicies(desired, livePolicies, ids)) removals.push(r);
+  if (desired.config.prune) for (const r of prunedPolicies(desired, ids)) removals.push(r);
   // 6. Associations of unmanaged policies on targets we touch are shown, never changed.
   for (const note of unmanagedAssociations(env, ids, changes, removals)) notes.push(note);
 
@@ -261,7 +264,10 @@ function classifyUndeclared(
       addOldHalf(ids, l, named[0]);
       continue;
     }
-    if (prune && !protect.has(l.name)) continue; // removed in step 5
+    if (prune && !protect.has(l.name)) {
+      ids.toPrune.push(l); // removed in step 5
+      continue;
+    }
     ids.unmanaged.push(l);
     notes.push({
       environment: env,
@@ -396,13 +402,13 @@ function changeOf(
   return { desired: d, live: matched, action: 'create', changes: [], associate, dissociate };
 }
 
-function prunedPolicies(
-  desired: DesiredEnvironment,
-  livePolicies: readonly LivePolicy[],
-  ids: Identities,
-): PolicyRemoval[] {
+/**
+ * Only the policies step 2 set aside for pruning can be pruned (every other one was claimed, made
+ * an old half, or is protected or unmanaged); the check is repeated as a live id may appear twice.
+ */
+function prunedPolicies(desired: DesiredEnvironment, ids: Identities): PolicyRemoval[] {
   const protect = new Set(desired.config.protect);
-  return livePolicies
+  return ids.toPrune
     .filter((l) => !ids.claimed.has(l.id) && !ids.oldHalves.has(l.id) && !protect.has(l.name))
     .map((l) => ({ live: l, reason: 'pruned', dissociate: [...l.associations] }));
 }
