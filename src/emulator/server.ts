@@ -337,7 +337,8 @@ async function handle(
     if (fault !== undefined) entry.fault = fault;
     if (ctx.recordBodies) {
       if (requestBody !== undefined) entry.requestBody = requestBody;
-      if (responseBody !== undefined) entry.responseBody = responseBody;
+      // A copy: an answer may share objects with the state, which later requests change.
+      if (responseBody !== undefined) entry.responseBody = structuredClone(responseBody);
     }
     ctx.requestLog.push(entry);
     ctx.logger.debug(entry, 'emulator request');

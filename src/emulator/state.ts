@@ -143,16 +143,6 @@ function issueRuleIds(rules: RulesetRequest['rules']): StoredRule[] {
 }
 
 /** `TrafficFilterRulesetInfo`, with associations only when asked for and only when there are any. */
-/** A rule as the API returns it: a copy, so a caller keeping the answer never aliases stored state. */
-function copyRule(rule: StoredRule): StoredRule {
-  const copy = { ...rule };
-  if (rule.egress_rule) {
-    copy.egress_rule = { ...rule.egress_rule };
-    if (rule.egress_rule.ports) copy.egress_rule.ports = [...rule.egress_rule.ports];
-  }
-  return copy;
-}
-
 export function rulesetView(r: StoredRuleset, includeAssociations: boolean): Json {
   const view: Json = {
     id: r.id,
@@ -160,7 +150,8 @@ export function rulesetView(r: StoredRuleset, includeAssociations: boolean): Jso
     type: r.type,
     include_by_default: r.include_by_default,
     region: r.region,
-    rules: r.rules.map(copyRule),
+    // Stored rules are replaced on update, never edited, so a view can share them.
+    rules: [...r.rules],
   };
   if (r.description !== undefined) view['description'] = r.description;
   if (includeAssociations) {
@@ -436,7 +427,7 @@ export function filterView(f: StoredTrafficFilter): Json {
     type: f.type,
     include_by_default: f.include_by_default,
     region: f.region,
-    rules: f.rules.map((r) => ({ ...r })),
+    rules: [...f.rules],
   };
   if (f.description !== undefined) view['description'] = f.description;
   return view;
