@@ -92,6 +92,7 @@ export function computeExposure(live: LiveEnvironment, operations: readonly Oper
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((e) => e.exposure);
 }
 
+/** The policy created by op `opId`; one no op creates (a dangling `policy_from`) stays unreadable. */
 function newPolicy(created: Map<string, NewPolicy>, opId: string): NewPolicy {
   let p = created.get(opId);
   if (p === undefined) created.set(opId, (p = { opId, policy: undefined }));
@@ -110,7 +111,7 @@ function policyStatesOf(live: LiveEnvironment, ops: readonly Operation[]): Polic
   for (const p of live.policies) states.before.set(p.id, p);
   for (const op of ops) {
     if (op.action === 'create' || op.action === 'replace') {
-      newPolicy(states.created, op.id).policy = op.spec;
+      states.created.set(op.id, { opId: op.id, policy: op.spec });
     } else if (op.action === 'update') {
       // A change of description or include_by_default lets in no other traffic.
       if (op.changes.some((c) => c.field === 'rules' || c.field === 'type')) {
