@@ -59,3 +59,27 @@ export const CONFIG = `environments:
     endpoint: https://ece.example.com:12443
     api_key_env: ECE_API_KEY
 `;
+
+/** Deterministic pseudo-random numbers in [0, n), so a failing seeded test is reproducible. */
+export function seededRandom(start: number): (n: number) => number {
+  let seed = start;
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+}
+
+/**
+ * One to three random edits of `text`: at a random place, a piece inserted, a character replaced by
+ * a piece, or a character deleted.
+ */
+export function mutateText(text: string, pieces: readonly string[], next: (n: number) => number): string {
+  let out = text;
+  for (let edits = 1 + next(3); edits > 0; edits--) {
+    const at = next(out.length);
+    const piece = pieces[next(pieces.length)] ?? '';
+    const cut = next(3);
+    out = out.slice(0, at) + (cut === 0 ? '' : piece) + out.slice(at + (cut === 1 ? 0 : 1));
+  }
+  return out;
+}

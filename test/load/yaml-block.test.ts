@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { generateEstate, writeProject } from '../../bench/estate.js';
 import { parseYamlText, resolvePlainScalar } from '../../src/load/read-yaml.js';
 import { readBlockYaml } from '../../src/load/yaml-block.js';
-import { makeProject } from './helpers.js';
+import { makeProject, mutateText, seededRandom } from './helpers.js';
 
 /*
  * The block reader is the loader's quickest YAML path. It may decline anything, but whatever it
@@ -31,15 +31,6 @@ function yamlFilesUnder(dir: string): string[] {
     if (statSync(path).isDirectory()) return yamlFilesUnder(path);
     return /\.ya?ml$/.test(name) ? [path] : [];
   });
-}
-
-/** Deterministic pseudo-random numbers, so a failure is reproducible. */
-function seeded(start: number): (n: number) => number {
-  let seed = start;
-  return (n) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
 }
 
 describe('the block reader reads what it accepts exactly as yaml does', () => {
@@ -154,7 +145,7 @@ describe('the block reader reads what it accepts exactly as yaml does', () => {
   });
 
   test('3,000 seeded random documents of nested mappings and sequences, indentation varied', () => {
-    const next = seeded(42);
+    const next = seededRandom(42);
     const keys = [
       'name',
       'rules',
@@ -211,17 +202,11 @@ describe('the block reader reads what it accepts exactly as yaml does', () => {
       ...': -[]{}#\'"\n&*!?|>%~0123456789abc,.\\ ',
       ...['- ', ': ', '  ', '\n  ', '\n- ', ' #', "''", '---\n', '...\n', 'key:', '- a: b', '__proto__: 1'],
     ];
-    const next = seeded(20261128);
+    const next = seededRandom(20261128);
     const problems: string[] = [];
     let accepted = 0;
     for (let i = 0; i < 2000; i++) {
-      let text = bases[next(bases.length)] ?? '';
-      for (let edits = 1 + next(3); edits > 0; edits--) {
-        const at = next(text.length);
-        const piece = pieces[next(pieces.length)] ?? '';
-        const cut = next(3);
-        text = text.slice(0, at) + (cut === 0 ? '' : piece) + text.slice(at + (cut === 1 ? 0 : 1));
-      }
+      const text = mutateText(bases[next(bases.length)] ?? '', pieces, next);
       if (readBlockYaml(text, resolvePlainScalar) !== undefined) accepted++;
       const problem = disagreement(text);
       if (problem !== undefined) problems.push(`${JSON.stringify(text)}: ${problem}`);

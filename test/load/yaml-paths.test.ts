@@ -6,7 +6,7 @@ import { compileSchemaModule, GENERATED_FILE } from '../../scripts/compile-schem
 import type { LoadResult } from '../../src/load/index.js';
 import { parseYamlText } from '../../src/load/read-yaml.js';
 import { BASE_FILES, CASES } from '../bad-input/cases.js';
-import { load, makeProject } from './helpers.js';
+import { load, makeProject, mutateText, seededRandom } from './helpers.js';
 
 /*
  * The loader parses with js-yaml and asks `yaml` for positions only when one is read (or for the
@@ -118,21 +118,11 @@ describe('the fast path never accepts what yaml rejects, and reads the same data
       ...['0b1', '1_000', '~: x', '? a', 'null: 1', '!!str ', '&a ', '*a', '<<: {a: 1}', '---\n'],
       ...['%YAML 1.1\n---\n', '|\n  a\n', '[a, b]: c', ': v', 'a: b: c', '"a\nb": 1', '\u2028', '\x07'],
     ];
-    let seed = 20261128;
-    const next = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const next = seededRandom(20261128);
     const differing: string[] = [];
     let fastAccepted = 0;
     for (let i = 0; i < 500; i++) {
-      let text = bases[next(bases.length)] ?? '';
-      for (let edits = 1 + next(3); edits > 0; edits--) {
-        const at = next(text.length);
-        const piece = pieces[next(pieces.length)] ?? '';
-        const cut = next(3);
-        text = text.slice(0, at) + (cut === 0 ? '' : piece) + text.slice(at + (cut === 1 ? 0 : 1));
-      }
+      const text = mutateText(bases[next(bases.length)] ?? '', pieces, next);
       const fast = parseYamlText(text, '/p.yaml', 'p.yaml', 'fast');
       const exact = parseYamlText(text, '/p.yaml', 'p.yaml', 'exact');
       if (fast.yaml !== undefined && fast.diagnostics.length === 0) fastAccepted++;
