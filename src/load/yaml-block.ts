@@ -1,14 +1,16 @@
 /**
  * The quickest of the loader's three YAML readers (pure): a reader for the plain block style that
  * policy files are written in — `key: value` mappings, `- item` sequences (including `- key: value`
- * items), single-line plain and quoted scalars, one-line flow lists of plain scalars, comments — about four times faster than js-yaml
- * on a large estate, and allocating little beyond the result.
+ * items), single-line plain and quoted scalars, one-line flow lists and maps of plain scalars
+ * (`[a, b]`, `{ type: x, id: y }`), comments. On a 5,000-policy estate it reads the files in about
+ * half the time js-yaml takes.
  *
- * It is a fast path, not a YAML parser: on anything outside that style (flow collections, block
- * scalars, multi-line scalars, quoted keys, escapes, document markers, odd indentation, duplicate
- * keys…) it returns undefined and the caller reads the file with js-yaml, and, when that declines
- * too, with `yaml`. Plain scalars are resolved by the same resolvers as the js-yaml path
- * (`resolvePlain`), so both give the same data; tests compare them on seeded mutations.
+ * It is a fast path, not a YAML parser: on anything outside that style (nested or quoted flow
+ * collections, block scalars, multi-line scalars, quoted keys, escapes, document markers, odd
+ * indentation, duplicate keys…) it returns undefined and the caller reads the file with js-yaml,
+ * and, when that declines too, with `yaml`. Plain scalars are resolved by the same resolvers as the
+ * js-yaml path (`resolvePlainScalar`), so both give the same data; tests compare the block reader
+ * with `yaml` on fixtures, random documents and seeded mutations.
  */
 
 /** Resolves a plain scalar (YAML 1.2 core schema as `yaml` reads it). */
