@@ -32,6 +32,7 @@ const NON_PRINTABLE =
 const SPACE = 32;
 const HASH = 35;
 const DASH = 45;
+const COLON = 58;
 
 /** Thrown inside the reader to give up; never escapes `readBlockYaml`. */
 class Declined extends Error {}
@@ -206,7 +207,7 @@ class BlockReader {
   private keyColon(at: number, end: number): number {
     for (let i = at; i < end; i++) {
       const c = this.text.charCodeAt(i);
-      if (c === 58 /* : */ && this.isSpaceOrEnd(i + 1, end)) return i;
+      if (c === COLON && this.isSpaceOrEnd(i + 1, end)) return i;
       if (c === HASH && this.text.charCodeAt(i - 1) === SPACE) return -1;
     }
     return -1;
@@ -235,7 +236,7 @@ class BlockReader {
         break;
       }
       // `a: b` in a value is a nested mapping (an error in YAML): leave it to the full parsers.
-      if (code === 58 /* : */ && this.isSpaceOrEnd(i + 1, end)) decline();
+      if (code === COLON && this.isSpaceOrEnd(i + 1, end)) decline();
     }
     while (stop > at && this.text.charCodeAt(stop - 1) === SPACE) stop--;
     return this.resolvePlain(this.text.slice(at, stop));

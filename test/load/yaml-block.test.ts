@@ -25,6 +25,18 @@ function disagreement(text: string): string | undefined {
   return undefined;
 }
 
+/** How many texts the block reader accepts, and every disagreement with `yaml`. */
+function compareAll(texts: readonly string[]): { accepted: number; problems: string[] } {
+  let accepted = 0;
+  const problems: string[] = [];
+  for (const text of texts) {
+    if (readBlockYaml(text, resolvePlainScalar) !== undefined) accepted++;
+    const problem = disagreement(text);
+    if (problem !== undefined) problems.push(`${JSON.stringify(text)}: ${problem}`);
+  }
+  return { accepted, problems };
+}
+
 function yamlFilesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -160,8 +172,6 @@ describe('the block reader reads what it accepts exactly as yaml does', () => {
       'k 2',
     ];
     const scalars = ['v', '1', '0x10', '~', '', "'q'", '"d"', 'a b', '10.0.0.0/8', '- x', 'a: b', '#c', '.5'];
-    let accepted = 0;
-    const problems: string[] = [];
     const node = (indent: number, depth: number, out: string[], inline: string | undefined): void => {
       const pad = ' '.repeat(indent);
       const kind = depth > 3 ? 2 : next(3);
@@ -183,14 +193,12 @@ describe('the block reader reads what it accepts exactly as yaml does', () => {
         else node(indent + step, depth + 1, out, `${shift}${pad}- `);
       }
     };
-    for (let i = 0; i < 3000; i++) {
+    const texts = Array.from({ length: 3000 }, () => {
       const out: string[] = [];
       for (let k = 0; k < 1 + next(3); k++) node(1 + next(3), 1, out, `${keys[next(keys.length)] ?? ''}: `);
-      const text = `${out.join('\n')}\n`;
-      if (readBlockYaml(text, resolvePlainScalar) !== undefined) accepted++;
-      const problem = disagreement(text);
-      if (problem !== undefined) problems.push(`${JSON.stringify(text)}: ${problem}`);
-    }
+      return `${out.join('\n')}\n`;
+    });
+    const { accepted, problems } = compareAll(texts);
     expect(problems.slice(0, 5)).toEqual([]);
     expect(accepted).toBeGreaterThan(300);
   });
@@ -203,14 +211,10 @@ describe('the block reader reads what it accepts exactly as yaml does', () => {
       ...['- ', ': ', '  ', '\n  ', '\n- ', ' #', "''", '---\n', '...\n', 'key:', '- a: b', '__proto__: 1'],
     ];
     const next = seededRandom(20261128);
-    const problems: string[] = [];
-    let accepted = 0;
-    for (let i = 0; i < 2000; i++) {
-      const text = mutateText(bases[next(bases.length)] ?? '', pieces, next);
-      if (readBlockYaml(text, resolvePlainScalar) !== undefined) accepted++;
-      const problem = disagreement(text);
-      if (problem !== undefined) problems.push(`${JSON.stringify(text)}: ${problem}`);
-    }
+    const texts = Array.from({ length: 2000 }, () =>
+      mutateText(bases[next(bases.length)] ?? '', pieces, next),
+    );
+    const { accepted, problems } = compareAll(texts);
     expect(problems.slice(0, 5)).toEqual([]);
     expect(accepted).toBeGreaterThan(600);
   });
