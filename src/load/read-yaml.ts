@@ -277,10 +277,25 @@ export function resolvePlainScalar(text: string): unknown {
  * - explicit (`? `) and collection keys, which the two turn into different strings;
  * - a flow collection closed at its parent's indentation (a `yaml` warning, W_YAML);
  * - lines of 1,024 characters or more (implicit keys that long are an error in `yaml`).
+ * Each pattern needs one of its characters, which most files do not contain at all: looking for
+ * those first (a memchr each) spares running the patterns over every file, which took a tenth of
+ * a large estate's parse.
  */
-const NEEDS_EXACT =
-  /(?:^|[\s[\]{},:])[&*!]|^%|[\t]|\r(?!\n)|(?:^|[\s[{,])\?(?:\s|$)|[\]}][ ]*:(?:\s|$)|^[ ]*[\]}]/m;
+const NEEDS_EXACT: readonly { chars: string; pattern: RegExp }[] = [
+  { chars: '&*!', pattern: /(?:^|[\s[\]{},:])[&*!]/m },
+  { chars: '%', pattern: /^%/m },
+  { chars: '\t', pattern: /\t/ },
+  { chars: '\r', pattern: /\r(?!\n)/ },
+  { chars: '?', pattern: /(?:^|[\s[{,])\?(?:\s|$)/m },
+  { chars: ']}', pattern: /[\]}][ ]*:(?:\s|$)|^[ ]*[\]}]/m },
+];
 const MAX_FAST_LINE = 1023;
+
+function needsExact(text: string): boolean {
+  return NEEDS_EXACT.some(
+    ({ chars, pattern }) => [...chars].some((c) => text.includes(c)) && pattern.test(text),
+  );
+}
 
 /**
  * The data of `text` by the block reader or js-yaml, or undefined when the file must go through
@@ -288,7 +303,7 @@ const MAX_FAST_LINE = 1023;
  * null-like, so its result needs no further check.
  */
 function parseFast(text: string): unknown {
-  if (NEEDS_EXACT.test(text) || hasLongLine(text)) return undefined;
+  if (needsExact(text) || hasLongLine(text)) return undefined;
   const block = readBlockYaml(text, resolvePlainScalar);
   if (block !== undefined) return block;
   let value: unknown;
