@@ -10,6 +10,7 @@ import {
   createFilterBody,
   filterToLivePolicy,
   patchFilterBody,
+  projectToLiveTarget,
   typeFromWire,
 } from '../../src/backends/serverless/mapping.js';
 import { parseErrorBody, parseRetryAfter, isLoopbackHost } from '../../src/backends/http.js';
@@ -177,6 +178,70 @@ describe('serverless mapping', () => {
   it('computes a project list keeping every other id in place', () => {
     expect(nextFilterIds(['x', 'a', 'y'], ['b', 'x'], ['a'])).toEqual(['x', 'y', 'b']);
     expect(nextFilterIds(['x'], [], ['nope'])).toEqual(['x']);
+  });
+});
+
+describe('live fingerprints', () => {
+  // A saved plan is checked against the fingerprints of a fresh read, possibly by another version:
+  // these values must not change with how the mapping computes them.
+  it('stay the same across versions', () => {
+    const ruleset = {
+      id: 'a',
+      name: 'n',
+      region: 'r',
+      type: 'weird',
+      rules: null,
+      associations: [
+        { entity_type: 'deployment', id: 'd2' },
+        { entity_type: 'cluster', id: 'c' },
+        { entity_type: 'deployment', id: 'd1' },
+        { entity_type: 'deployment', id: 'd2' },
+      ],
+      total_associations: 7,
+    };
+    expect(rulesetToLivePolicy(ctx, ruleset).fingerprint).toBe(
+      '430a9cbcfd9415cf35646b43ec136e2c5c5b3c2b9e3272055e400a58892868c6',
+    );
+    const resources = [{ kind: 'kibana', region: 'other' }];
+    expect(deploymentToLiveTarget(ctx, { id: 'd', resources }).fingerprint).toBe(
+      'dbb3051c853547257c2c7ad58ed7fb3e50cedade23d30eb06f1c7c0811bbff1c',
+    );
+    const filter = {
+      id: 'f',
+      name: 'n',
+      region: 'r',
+      type: 'private_endpoint',
+      include_by_default: true,
+      description: 'd',
+      rules: [{ source: 's', description: '', azure_endpoint_name: 'a', azure_endpoint_guid: 'g' }, {}],
+    };
+    const projects = [
+      { kind: 'project', projectType: 'security', id: 'p2' },
+      { kind: 'project', projectType: 'elasticsearch', id: 'p1' },
+    ] as const;
+    expect(filterToLivePolicy(ctx, filter, projects).fingerprint).toBe(
+      '4e8b83c54276dd5fdffdac980408fbab0685e2d34c475d8a57384405701f0800',
+    );
+    const project = {
+      id: 'p',
+      region_id: 'r',
+      name: 'n',
+      traffic_filters: [{ id: 'a' }, { id: 'b' }, { id: 'a' }],
+    };
+    expect(projectToLiveTarget(ctx, 'observability', project).fingerprint).toBe(
+      'bde8a8cb6a5568383596a84be83bad04df699df05e01140b8263a8e7b42b5bf7',
+    );
+  });
+
+  it('are own enumerable properties, computed when read, and replaced when assigned', () => {
+    const policy = rulesetToLivePolicy(ctx, { id: 'a', name: 'n', region: 'r', type: 'ip' });
+    expect(Object.keys(policy).at(-1)).toBe('fingerprint');
+    const first = policy.fingerprint;
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(JSON.stringify(policy))).toEqual({ ...policy, fingerprint: first });
+    policy.fingerprint = 'etag';
+    expect(policy.fingerprint).toBe('etag');
+    expect(rulesetToLivePolicy(ctx, { id: 'a', name: 'n', region: 'r', type: 'ip' }).fingerprint).toBe(first);
   });
 });
 
