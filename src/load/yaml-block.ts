@@ -22,6 +22,7 @@ const INDICATOR = new Set([...'-?:,[]{}#&*!|>\'"%@`']);
 const FLOW_DECLINED = /[[\]{}'"#]/;
 /** Keys read here: identifier-like. Anything else (quoted, numeric, spaced) goes to js-yaml. */
 const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
 /** Keys that js-yaml and `yaml` read differently, or that are not plain data properties. */
 const DECLINED_KEYS = new Set(['null', 'Null', 'NULL', '__proto__']);
 /** What js-yaml refuses outright (non-printable characters, lone surrogates). */
@@ -32,18 +33,11 @@ const NON_PRINTABLE =
 const SPACE = 32;
 const HASH = 35;
 const DASH = 45;
+const DOT = 46;
 const COLON = 58;
 
 /** Thrown inside the reader to give up; never escapes `readBlockYaml`. */
 class Declined extends Error {}
-
-/** One content line: neither blank nor only a comment. */
-interface Line {
-  indent: number;
-  /** Offsets in the text: first character after the indentation, and the end (before `\n`). */
-  start: number;
-  end: number;
-}
 
 /**
  * The data of a block-style YAML document, or undefined when the text is not in the style this
@@ -56,8 +50,7 @@ export function readBlockYaml(
   if (text.includes('\r') || text.includes('\t') || text.charCodeAt(0) === 0xfeff || NON_PRINTABLE.test(text))
     return undefined;
   try {
-    const reader = new BlockReader(text, contentLines(text), resolvePlain);
-    return reader.document();
+    return new BlockReader(text, resolvePlain).document();
   } catch (error) {
     if (error instanceof Declined) return undefined;
     throw error;
@@ -68,178 +61,276 @@ function decline(): never {
   throw new Declined();
 }
 
-function contentLines(text: string): Line[] {
-  const lines: Line[] = [];
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    let first = start;
-    while (first < end && text.charCodeAt(first) === SPACE) first++;
-    if (first < end && text.charCodeAt(first) !== HASH) {
-      // Document markers and directives: js-yaml's business.
-      if (first === start && (text.startsWith('---', start) || text.startsWith('...', start))) decline();
-      lines.push({ indent: first - start, start: first, end });
-    }
-    if (end === text.length) break;
-    start = end + 1;
-  }
-  return lines;
+/** A character SIMPLE_KEY allows first: a letter or `_`. */
+function isKeyStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
+/** A character SIMPLE_KEY allows after the first: a letter, digit, `_`, `.` or `-`. */
+function isKeyPart(c: number): boolean {
+  return isKeyStart(c) || (c >= 48 && c <= 57) || c === DOT || c === DASH;
+}
+
+/** Size of the reader's key cache (a power of two). */
+const KEY_SLOTS = 64;
+
+/** A collection being read: a mapping whose keys are at column `indent`, or a sequence whose dashes are. */
+interface Open {
+  indent: number;
+  /** The mapping, or the sequence's items. */
+  value: Record<string, unknown> | unknown[];
+  /** In a mapping, the key whose value is being read. */
+  key: string;
+}
+
+/** What reading an entry gives when its value is a nested block, now open and read next. */
+const OPENED = Symbol('opened');
+
+/*
+ * The reader walks the text once, a content line (neither blank nor only a comment) at a time, and
+ * keeps only the current line, as offsets: on a large estate, an array of all the lines, or a slice
+ * of every key, was a good part of the parse and of the garbage it left.
+ *
+ * It keeps the collections it is inside on a stack rather than in nested calls: the optimising
+ * compiler inlined mutually recursive readers into one another, and compiling them took more CPU
+ * than the parse itself (a few hundred ms on a large estate), and longer before the code was fast.
+ */
 class BlockReader {
-  private next = 0;
+  /** The current content line: its indentation, or -1 when there is no line left. */
+  private indent = -1;
+  /** Offsets in the text: the first character after the indentation, and the end (before `\n`). */
+  private start = 0;
+  private end = 0;
+  /** Where the search for the next content line begins. */
+  private rest = 0;
+  /** The collections being read, outermost first; `depth` of them are open (the rest are for reuse). */
+  private readonly open: Open[] = [];
+  private depth = 0;
+  /** Where the next key of the innermost mapping starts (after `- ` for a mapping in a sequence item). */
+  private keyAt = 0;
+  /**
+   * Keys seen before, by length and first and last character: `source:` and `description:` repeat
+   * on every rule, and reusing the string spares a new one per line and its lookup as a property name.
+   */
+  private readonly keys: string[] = new Array<string>(KEY_SLOTS).fill('');
 
   constructor(
     private readonly text: string,
-    private readonly lines: readonly Line[],
     private readonly resolvePlain: PlainResolver,
   ) {}
 
   document(): Record<string, unknown> {
-    const first = this.lines[0];
-    if (first === undefined || this.isSequenceItem(first)) decline();
-    const value = this.mapping(first.indent, first.start);
-    if (this.next < this.lines.length) decline();
-    return value;
-  }
-
-  /** A block node whose first line is the current line. */
-  private node(line: Line): unknown {
-    return this.isSequenceItem(line) ? this.sequence(line.indent) : this.mapping(line.indent, line.start);
+    this.advance();
+    if (this.indent === -1 || this.isSequenceItem()) decline();
+    const root: Record<string, unknown> = {};
+    this.openCollection(this.indent, root);
+    this.keyAt = this.start;
+    this.readOpenCollections();
+    if (this.indent !== -1) decline();
+    return root;
   }
 
   /**
-   * A mapping whose keys are at column `indent`; its first key starts at `firstKeyAt`, which is
-   * inside the current line (after `- ` for a mapping that is a sequence item).
+   * Reads entries until every open collection is closed. (A loop on its own: optimised while it
+   * runs, it then returns rather than run code the optimiser has not seen run.)
    */
-  private mapping(indent: number, firstKeyAt: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    let keyAt = firstKeyAt;
-    for (;;) {
-      const line = this.lines[this.next];
-      if (line === undefined) decline();
-      const { key, valueAt } = this.key(keyAt, line.end);
-      if (Object.hasOwn(out, key)) decline();
-      this.next++;
-      out[key] = this.valueAfter(line, valueAt, indent, true);
-      const following = this.lines[this.next];
-      if (following === undefined || following.indent < indent) return out;
-      if (following.indent > indent || this.isSequenceItem(following)) decline();
-      keyAt = following.start;
+  private readOpenCollections(): void {
+    while (this.depth > 0) {
+      const value = this.entry();
+      if (value !== OPENED) this.add(value);
     }
   }
 
-  /** A sequence whose dashes are at column `indent`. */
-  private sequence(indent: number): unknown[] {
-    const out: unknown[] = [];
+  /** Moves to the next content line (or past the last one). */
+  private advance(): void {
+    const text = this.text;
+    let start = this.rest;
+    while (start <= text.length) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      let first = start;
+      while (first < end && text.charCodeAt(first) === SPACE) first++;
+      if (first < end && text.charCodeAt(first) !== HASH) {
+        // Document markers and directives: js-yaml's business.
+        if (first === start && (text.startsWith('---', start) || text.startsWith('...', start))) decline();
+        this.indent = first - start;
+        this.start = first;
+        this.end = end;
+        this.rest = end + 1;
+        return;
+      }
+      start = end + 1;
+    }
+    this.indent = -1;
+  }
+
+  private openCollection(indent: number, value: Record<string, unknown> | unknown[]): void {
+    const frame = this.open[this.depth];
+    if (frame === undefined) this.open.push({ indent, value, key: '' });
+    else {
+      frame.indent = indent;
+      frame.value = value;
+    }
+    this.depth++;
+  }
+
+  private top(): Open {
+    return this.open[this.depth - 1] ?? decline();
+  }
+
+  /**
+   * Reads the next entry of the innermost collection, which starts on the current line: its value,
+   * or OPENED when the value is a block of its own (its entries come next).
+   */
+  private entry(): unknown {
+    const frame = this.top();
+    const { indent, value: collection } = frame;
+    const { start, end } = this;
+    if (!Array.isArray(collection)) {
+      // `key: value`, the key at column `indent` (or after `- `).
+      const colon = this.simpleKeyEnd(this.keyAt, end);
+      if (colon === -1) decline();
+      const key = this.keyText(this.keyAt, colon);
+      if (Object.hasOwn(collection, key)) decline();
+      frame.key = key;
+      this.advance();
+      return this.valueAfter(colon + 1, end, indent);
+    }
+    // `- item`, the dash at column `indent`.
+    let at = start + 1;
+    while (at < end && this.text.charCodeAt(at) === SPACE) at++;
+    if (at === end || this.text.charCodeAt(at) === HASH) {
+      // `-` alone: the item is the block below it, or null.
+      this.advance();
+      return this.nestedBlock(indent, false);
+    }
+    if (this.simpleKeyEnd(at, end) !== -1) {
+      // `- key: value`: a mapping whose keys line up with this first key.
+      this.openCollection(indent + (at - start), {});
+      this.keyAt = at;
+      return OPENED;
+    }
+    if (this.text.charCodeAt(at) === DASH && this.isSpaceOrEnd(at + 1, end)) decline();
+    this.advance();
+    const item = this.scalar(at, end);
+    this.noDeeperLine(indent);
+    return item;
+  }
+
+  /**
+   * Adds a value to the innermost collection; where that was its last entry (the current line is
+   * outside it), the collection is closed and is itself the value added to the one around it.
+   */
+  private add(entry: unknown): void {
+    let value = entry;
     for (;;) {
-      const line = this.lines[this.next];
-      if (line === undefined) decline();
-      let at = line.start + 1;
-      while (at < line.end && this.text.charCodeAt(at) === SPACE) at++;
-      if (at === line.end || this.text.charCodeAt(at) === HASH) {
-        // `-` alone: the item is the block below it, or null.
-        this.next++;
-        out.push(this.nestedBlock(indent, false));
-      } else if (this.startsKey(at, line.end)) {
-        // `- key: value`: a mapping whose keys line up with this first key.
-        out.push(this.mapping(indent + (at - line.start), at));
+      const { indent, value: collection, key } = this.top();
+      if (Array.isArray(collection)) {
+        collection.push(value);
+        // A key at the dashes' column ends a sequence that sits at its parent key's column.
+        if (this.indent >= indent && this.isSequenceItem()) return;
       } else {
-        if (this.text.charCodeAt(at) === DASH && this.isSpaceOrEnd(at + 1, line.end)) decline();
-        this.next++;
-        out.push(this.scalar(at, line.end));
-        this.noDeeperLine(indent);
+        collection[key] = value;
+        if (this.indent >= indent) {
+          if (this.indent > indent || this.isSequenceItem()) decline();
+          this.keyAt = this.start;
+          return;
+        }
       }
-      const following = this.lines[this.next];
-      // A key at the dashes' column ends a sequence that sits at its parent key's column.
-      if (following === undefined || following.indent < indent || !this.isSequenceItem(following)) {
-        return out;
-      }
+      this.depth--;
+      if (this.depth === 0) return;
+      value = collection;
     }
   }
 
   /**
-   * The value of a `key:` at column `indent` whose text starts at `at`: a scalar on the line, or
-   * the block below (a sequence may sit at the key's own column), or null.
+   * The value of a `key:` at column `indent`, written from `at` to `end` of the line just left: a
+   * scalar on that line, or the block below (a sequence may sit at the key's own column), or null.
    */
-  private valueAfter(line: Line, at: number, indent: number, sequenceMayAlign: boolean): unknown {
+  private valueAfter(at: number, end: number, indent: number): unknown {
     let from = at;
-    while (from < line.end && this.text.charCodeAt(from) === SPACE) from++;
-    if (from === line.end || this.text.charCodeAt(from) === HASH) {
-      return this.nestedBlock(indent, sequenceMayAlign);
-    }
-    const value = this.scalar(from, line.end);
+    while (from < end && this.text.charCodeAt(from) === SPACE) from++;
+    if (from === end || this.text.charCodeAt(from) === HASH) return this.nestedBlock(indent, true);
+    const value = this.scalar(from, end);
     this.noDeeperLine(indent);
     return value;
   }
 
-  /** The block under a line at column `indent`, or null when there is none. */
+  /**
+   * The block under a line at column `indent` (from the current line on): null when there is none,
+   * else OPENED (it is open, to be read next).
+   */
   private nestedBlock(indent: number, sequenceMayAlign: boolean): unknown {
-    const below = this.lines[this.next];
-    if (below === undefined || below.indent < indent) return null;
-    if (below.indent > indent) return this.node(below);
-    if (sequenceMayAlign && this.isSequenceItem(below)) return this.sequence(indent);
-    return null;
+    if (this.indent < indent) return null;
+    if (this.indent === indent && !(sequenceMayAlign && this.isSequenceItem())) return null;
+    if (this.isSequenceItem()) {
+      this.openCollection(this.indent, []);
+    } else {
+      this.openCollection(this.indent, {});
+      this.keyAt = this.start;
+    }
+    return OPENED;
   }
 
   /** A line deeper than a scalar's owner continues the scalar (multi-line): not handled here. */
   private noDeeperLine(indent: number): void {
-    const following = this.lines[this.next];
-    if (following !== undefined && following.indent > indent) decline();
+    if (this.indent > indent) decline();
   }
 
-  private isSequenceItem(line: Line): boolean {
-    return this.text.charCodeAt(line.start) === DASH && this.isSpaceOrEnd(line.start + 1, line.end);
+  private isSequenceItem(): boolean {
+    return this.text.charCodeAt(this.start) === DASH && this.isSpaceOrEnd(this.start + 1, this.end);
   }
 
   private isSpaceOrEnd(at: number, end: number): boolean {
     return at >= end || this.text.charCodeAt(at) === SPACE;
   }
 
-  /** Whether a simple key (`name:` followed by a space or the end of the line) starts at `at`. */
-  private startsKey(at: number, end: number): boolean {
-    const colon = this.keyColon(at, end);
-    return colon !== -1 && SIMPLE_KEY.test(this.text.slice(at, colon));
+  /**
+   * The offset of the `:` ending a simple key that starts at `at` (identifier-like, followed by
+   * `:` and a space or the end of the line), or -1. Scanning the key's characters answers what
+   * finding the first `: ` and matching SIMPLE_KEY against the text before it would.
+   */
+  private simpleKeyEnd(at: number, end: number): number {
+    const text = this.text;
+    if (at >= end || !isKeyStart(text.charCodeAt(at))) return -1;
+    let i = at + 1;
+    while (i < end && isKeyPart(text.charCodeAt(i))) i++;
+    return i < end && text.charCodeAt(i) === COLON && this.isSpaceOrEnd(i + 1, end) ? i : -1;
   }
 
-  /** The first `:` followed by a space or the end of the line, before any comment; -1 if none. */
-  private keyColon(at: number, end: number): number {
-    for (let i = at; i < end; i++) {
-      const c = this.text.charCodeAt(i);
-      if (c === COLON && this.isSpaceOrEnd(i + 1, end)) return i;
-      if (c === HASH && this.text.charCodeAt(i - 1) === SPACE) return -1;
-    }
-    return -1;
-  }
-
-  private key(at: number, end: number): { key: string; valueAt: number } {
-    const colon = this.keyColon(at, end);
-    if (colon === -1) decline();
+  /** The key written from `at` to `colon`, from the cache when it was seen before. */
+  private keyText(at: number, colon: number): string {
+    const length = colon - at;
+    const slot =
+      (length * 7 + this.text.charCodeAt(at) + this.text.charCodeAt(colon - 1) * 3) & (KEY_SLOTS - 1);
+    const cached = this.keys[slot] ?? '';
+    if (cached.length === length && this.text.startsWith(cached, at)) return cached;
     const key = this.text.slice(at, colon);
-    if (!SIMPLE_KEY.test(key) || DECLINED_KEYS.has(key)) decline();
-    return { key, valueAt: colon + 1 };
+    if (DECLINED_KEYS.has(key)) decline();
+    this.keys[slot] = key;
+    return key;
   }
 
   /** A scalar that starts at `at` and must end on this line (a comment may follow). */
   private scalar(at: number, end: number): unknown {
-    const c = this.text[at] ?? '';
+    const text = this.text;
+    const c = text[at] ?? '';
     if (c === "'") return this.singleQuoted(at, end);
     if (c === '"') return this.doubleQuoted(at, end);
     if (c === '[' || c === '{') return this.flow(at, end);
     if (INDICATOR.has(c) && !(c === '-' && !this.isSpaceOrEnd(at + 1, end))) decline();
     let stop = end;
     for (let i = at; i < end; i++) {
-      const code = this.text.charCodeAt(i);
-      if (code === HASH && this.text.charCodeAt(i - 1) === SPACE) {
+      const code = text.charCodeAt(i);
+      if (code === HASH && text.charCodeAt(i - 1) === SPACE) {
         stop = i;
         break;
       }
       // `a: b` in a value is a nested mapping (an error in YAML): leave it to the full parsers.
       if (code === COLON && this.isSpaceOrEnd(i + 1, end)) decline();
     }
-    while (stop > at && this.text.charCodeAt(stop - 1) === SPACE) stop--;
-    return this.resolvePlain(this.text.slice(at, stop));
+    while (stop > at && text.charCodeAt(stop - 1) === SPACE) stop--;
+    return this.resolvePlain(text.slice(at, stop));
   }
 
   /**

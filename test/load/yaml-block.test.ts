@@ -219,6 +219,20 @@ describe('the block reader reads what it accepts exactly as yaml does', () => {
     expect(accepted).toBeGreaterThan(600);
   });
 
+  test('keys that share a slot of the key cache (length, first and last character) are told apart', () => {
+    const text = 'abc: 1\naxc: 2\nlist:\n  - abc: 3\n    axc: 4\n  - axc: 5\n    abc: 6\n';
+    expect(readBlockYaml(text, resolvePlainScalar)).toEqual({
+      abc: 1,
+      axc: 2,
+      list: [
+        { abc: 3, axc: 4 },
+        { axc: 5, abc: 6 },
+      ],
+    });
+    expect(disagreement(text)).toBeUndefined();
+    expect(readBlockYaml('abc: 1\naxc: 2\nabc: 3\n', resolvePlainScalar)).toBeUndefined();
+  });
+
   test('duplicate keys, document markers and text js-yaml refuses are declined', () => {
     for (const text of [
       'a: 1\na: 2\n',
