@@ -1,6 +1,13 @@
 import { ApiError, InternalError } from '../../model/errors.js';
 import { PROJECT_TYPES, targetKey } from '../../model/types.js';
-import type { LiveEnvironment, LiveTarget, PolicySpec, ProjectType, Target } from '../../model/types.js';
+import type {
+  LiveEnvironment,
+  LivePolicy,
+  LiveTarget,
+  PolicySpec,
+  ProjectType,
+  Target,
+} from '../../model/types.js';
 import type { BackendContext } from '../context.js';
 import { createOnce } from '../create-once.js';
 import { backoffCeiling, settleAll, sleep } from '../http.js';
@@ -94,27 +101,23 @@ export function createServerlessBackend(ctx: BackendContext): Backend {
         for (const raw of listing.items) {
           const live = projectToLiveTarget(wctx, type, raw);
           targets.push(live);
-          for (const id of new Set(live.policyIds)) {
-            associations.set(id, [...(associations.get(id) ?? []), live.target]);
-          }
+          for (const id of live.policyIds ?? []) addTarget(associations, id, live.target);
         }
       });
 
       const filters = new Map<string, unknown>();
       const wctx: WireContext = { method: 'GET', path: FILTERS };
-      for (const raw of [...plain.items, ...byDefault.items]) {
-        const id = requireString(wctx, asObject(wctx, raw, 'traffic filter'), 'id', 'traffic filter');
-        if (!filters.has(id)) filters.set(id, raw);
+      for (const items of [plain.items, byDefault.items]) {
+        for (const raw of items) {
+          const id = requireString(wctx, asObject(wctx, raw, 'traffic filter'), 'id', 'traffic filter');
+          if (!filters.has(id)) filters.set(id, raw);
+        }
       }
-      const policies = [...filters.entries()]
-        .map(([id, raw]) =>
-          filterToLivePolicy(
-            wctx,
-            raw,
-            [...(associations.get(id) ?? [])].sort((a, b) => targetKey(a).localeCompare(targetKey(b))),
-          ),
-        )
-        .filter((p) => inScope(p.region));
+      const policies: LivePolicy[] = [];
+      for (const [id, raw] of filters) {
+        const policy = filterToLivePolicy(wctx, raw, (associations.get(id) ?? []).sort(byTargetKey));
+        if (inScope(policy.region)) policies.push(policy);
+      }
 
       const truncated = listings.filter((l) => l.truncated).map((l) => l.label);
       return {
@@ -231,6 +234,21 @@ export function nextFilterIds(
     if (!removed.has(id) && !out.includes(id)) out.push(id);
   }
   return out;
+}
+
+/**
+ * Appends `target` to the policy's list once: a project lists its filters together, so a filter
+ * listed twice by one project finds that project last on its list.
+ */
+function addTarget(associations: Map<string, Target[]>, policyId: string, target: Target): void {
+  const list = associations.get(policyId);
+  if (list === undefined) associations.set(policyId, [target]);
+  else if (list[list.length - 1] !== target) list.push(target);
+}
+
+/** A policy's associations are listed in this order. */
+function byTargetKey(a: Target, b: Target): number {
+  return targetKey(a).localeCompare(targetKey(b));
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
