@@ -1,8 +1,9 @@
 import * as http from 'node:http';
+import type { ClientRequest } from 'node:http';
 import * as https from 'node:https';
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
-import { got, type Got, type Response } from 'got';
+import { got, type CancelableRequest, type Got, type Response } from 'got';
 import type { Logger } from '../log.js';
 import { ApiError, UserInputError } from '../model/errors.js';
 
@@ -135,6 +136,8 @@ export class HttpClient {
   private readonly environment: string;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly stats: HttpCounters = { requests: 0, retries: 0 };
+  /** First attempts not yet handed to the operating system (see `allSent`). */
+  private readonly unsent = new Set<Promise<void>>();
 
   constructor(options: HttpClientOptions) {
     let url: URL;
@@ -198,6 +201,14 @@ export class HttpClient {
     return { ...this.stats };
   }
 
+  /**
+   * Resolves once every request started so far has been handed to the operating system, or has
+   * ended: a caller that started a read can then spend the round trip on work of its own.
+   */
+  async allSent(): Promise<void> {
+    await Promise.all(this.unsent);
+  }
+
   /** Closes idle keep-alive sockets. */
   close(): void {
     this.agents.http.destroy();
@@ -214,12 +225,14 @@ export class HttpClient {
       if (attempt > 1) this.stats.retries++;
       let outcome: Outcome;
       try {
-        const res = await this.client(req.path.replace(/^\//, ''), {
+        const call = this.client(req.path.replace(/^\//, ''), {
           method: req.method,
           ...(req.searchParams ? { searchParams: req.searchParams } : {}),
           ...(req.json !== undefined ? { json: req.json } : {}),
           ...(req.headers ? { headers: req.headers } : {}),
         });
+        if (attempt === 1) this.trackSent(call);
+        const res = await call;
         this.log.debug(
           { method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - t0, attempt },
           'request',
@@ -243,6 +256,18 @@ export class HttpClient {
       );
       await sleep(delay);
     }
+  }
+
+  private trackSent(call: CancelableRequest<Response<string>>): void {
+    let resolve!: () => void;
+    const sent = new Promise<void>((r) => (resolve = r));
+    const done = (): void => {
+      this.unsent.delete(sent);
+      resolve();
+    };
+    this.unsent.add(sent);
+    call.on('request', (request: ClientRequest) => request.once('finish', done));
+    call.then(done, done);
   }
 
   private classifyResponse(

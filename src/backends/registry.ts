@@ -32,6 +32,8 @@ export interface BackendOptions {
 export interface ConnectedBackend extends Backend {
   /** Requests sent (retries included) and retries, since creation. */
   counters(): HttpCounters;
+  /** Resolves once every request started so far has left (see `HttpClient.allSent`). */
+  allSent(): Promise<void>;
   close(): void;
 }
 
@@ -52,6 +54,7 @@ export function createBackend(config: EnvironmentConfig, options: BackendOptions
   });
   return Object.assign(backend, {
     counters: () => http.counters(),
+    allSent: () => http.allSent(),
     close: () => http.close(),
   });
 }

@@ -3,7 +3,7 @@ import { createBackend, type ConnectedBackend } from '../backends/registry.js';
 import type { RetryOptions } from '../backends/http.js';
 import { loadProject } from '../load/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { formatDiagnostic, hasErrors } from '../model/diagnostics.js';
+import { formatDiagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { UserInputError } from '../model/errors.js';
 import type { DesiredState, LiveEnvironment } from '../model/types.js';
 import type { EnvironmentInput } from '../plan/build-plan.js';
@@ -26,22 +26,57 @@ export function loggerFor(flags: Flags, io: Io): Logger {
  * before a single request is made.
  */
 export function loadDesired(flags: Flags, io: Io, requireCredentials: boolean): DesiredState {
+  const loaded = loadDesiredDeferringLint(flags, io, requireCredentials, false);
+  loaded.lintAndWarn();
+  return loaded.desired;
+}
+
+export interface LoadedDesired {
+  desired: DesiredState;
+  /**
+   * Runs the network lint if it was left for later, then prints every warning, sorted, to stderr.
+   * Its findings cannot be errors (a lint that can fail is never deferred), so calling this after
+   * requests were sent does not break "bad input sends nothing".
+   */
+  lintAndWarn(): void;
+}
+
+/**
+ * `loadDesired` for `plan`/`apply`: when the lint can only warn, it is left to `lintAndWarn`, so
+ * that it runs while the live-state read is on the wire instead of before it is sent.
+ */
+export function loadDesiredDeferringLint(
+  flags: Flags,
+  io: Io,
+  requireCredentials: boolean,
+  deferLint = true,
+): LoadedDesired {
   const result = loadProject({
     configPath: flags['config'] as string | undefined,
     cwd: io.cwd,
     env: io.env,
     environments: flags['env'] as string[] | undefined,
     requireCredentials,
+    deferLint,
   });
-  for (const d of result.diagnostics) if (d.severity === 'warning') io.stderr(`${formatDiagnostic(d)}\n`);
   if (!result.desired || hasErrors(result.diagnostics)) {
+    for (const d of result.diagnostics) if (d.severity === 'warning') io.stderr(`${formatDiagnostic(d)}\n`);
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     throw new UserInputError(
       `${errors.length} error(s) in configuration; nothing was sent to any API`,
       errors,
     );
   }
-  return result.desired;
+  const { deferredLint } = result;
+  return {
+    desired: result.desired,
+    lintAndWarn() {
+      const all = deferredLint
+        ? sortDiagnostics([...result.diagnostics, ...deferredLint()])
+        : result.diagnostics;
+      for (const d of all) if (d.severity === 'warning') io.stderr(`${formatDiagnostic(d)}\n`);
+    },
+  };
 }
 
 export interface LiveSession {
@@ -88,6 +123,23 @@ export function createBackends(desired: DesiredState, io: Io, logger: Logger): M
 /** Frees keep-alive sockets so the process can exit promptly. */
 export function closeBackends(backends: Iterable<ConnectedBackend>): void {
   for (const b of backends) b.close();
+}
+
+/**
+ * Starts `readLive` and resolves once its first requests have left, so that the caller can do CPU
+ * work of its own during the round trip and then await `reading`. A failed read is not reported as
+ * an unhandled rejection while the caller is busy: it rejects `reading` when awaited.
+ */
+export async function startReadLive(
+  desired: DesiredState,
+  backends: Map<string, ConnectedBackend>,
+): Promise<{ reading: Promise<LiveSession> }> {
+  const reading = readLive(desired, backends);
+  reading.catch(() => undefined);
+  await Promise.race([Promise.all([...backends.values()].map((b) => b.allSent())), reading]).catch(
+    () => undefined,
+  );
+  return { reading };
 }
 
 /** Reads every environment's live state in parallel (a constant number of requests each). */

@@ -9,7 +9,8 @@ import type { PolicyPathEntry } from './config.js';
 import { buildDesiredState } from './desired.js';
 import { collectSourceDecls, isFileLevelError, normalisePolicyFiles } from './normalise.js';
 import type { PolicyFileInput } from './normalise.js';
-import { applyLintSettings, lintPolicies } from './lint.js';
+import { applyLintSettings, LINT_CODES, lintPolicies } from './lint.js';
+import { defineLazy } from '../model/lazy.js';
 import { readYamlFile } from './read-yaml.js';
 import type { YamlParser } from './read-yaml.js';
 import { collectRuleOrigins } from './rule-origins.js';
@@ -30,6 +31,12 @@ export interface LoadOptions {
   requireCredentials?: boolean;
   /** How YAML is parsed (see `YamlParser`); default `fast`. Both give the same result. */
   yamlParser?: YamlParser;
+  /**
+   * Leave the network lint to `LoadResult.deferredLint` when it cannot produce an error (no lint
+   * code in `lint.errors`) and nothing else failed, so that `plan` can lint while its read is on
+   * the wire. The findings are the same; only when they are computed changes.
+   */
+  deferLint?: boolean;
 }
 
 export interface LoadResult {
@@ -41,6 +48,11 @@ export interface LoadResult {
   files: string[];
   /** Where each expanded rule of every declared policy was written (for `explain`). */
   origins: RuleOrigin[];
+  /**
+   * With `deferLint`, when the lint was left for later: computes its findings (warnings only, with
+   * `lint.ignore` applied), de-duplicated and sorted. `diagnostics` then holds everything else.
+   */
+  deferredLint?: () => Diagnostic[];
 }
 
 /** Pseudo-file of diagnostics about command-line arguments. */
@@ -110,10 +122,11 @@ export function loadProject(options: LoadOptions): LoadResult {
   const normalised = normalisePolicyFiles(inputs, config, sources.table, brokenNames, incomplete);
   diagnostics.push(...normalised.diagnostics);
   diagnostics.push(...checkSemantics(config, normalised));
-  const origins = collectRuleOrigins(normalised.policies, sources.table);
-  diagnostics.push(
-    ...lintPolicies({ policies: normalised.policies, associations: normalised.associations, origins, decls }),
-  );
+  const originsOf = () => collectRuleOrigins(normalised.policies, sources.table);
+  const lint = (origins: RuleOrigin[]) =>
+    lintPolicies({ policies: normalised.policies, associations: normalised.associations, origins, decls });
+  const lintCanFail = config.lint.errors.some((code) => (LINT_CODES as readonly string[]).includes(code));
+  const finish = (all: readonly Diagnostic[]) => sortDiagnostics(dedupe(applyLintSettings(all, config.lint)));
 
   const selected = selectEnvironments(options.environments, config.environments, config.brokenEnvironments);
   diagnostics.push(...selected.diagnostics);
@@ -121,8 +134,23 @@ export function loadProject(options: LoadOptions): LoadResult {
     diagnostics.push(...checkCredentials(config, selected.names, options.env ?? process.env));
   }
 
-  const sorted = sortDiagnostics(dedupe(applyLintSettings(diagnostics, config.lint)));
   const files = collected.files.map(show);
+  if (options.deferLint === true && !lintCanFail && config.usable) {
+    const sorted = finish(diagnostics);
+    if (!hasErrors(sorted)) {
+      const result: LoadResult = {
+        desired: buildDesiredState(config, normalised, selected.names),
+        diagnostics: sorted,
+        files,
+        origins: [],
+        deferredLint: () => finish(lint(result.origins)),
+      };
+      return defineLazy(result, 'origins', originsOf);
+    }
+  }
+  const origins = originsOf();
+  diagnostics.push(...lint(origins));
+  const sorted = finish(diagnostics);
   if (hasErrors(sorted) || !config.usable) {
     if (!hasErrors(sorted)) {
       // Not reachable through the schema (environments is required), but never hand out a

@@ -78,6 +78,36 @@ describe('http layer', () => {
     });
   });
 
+  it('allSent resolves once the requests have reached the server, before any answer', async () => {
+    const received: string[] = [];
+    const answer: (() => void)[] = [];
+    const url = await serve((req, res) => {
+      received.push(`${req.method} ${req.url}`);
+      answer.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"n":1}'));
+    });
+    const c = client(url);
+    await c.allSent(); // nothing started: resolves at once
+    const pending = [c.request({ method: 'GET', path: '/a' }), c.request({ method: 'GET', path: '/b' })];
+    let sent = false;
+    const leaving = c.allSent().then(() => (sent = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toBe(false); // a fresh connection is not even open yet
+    await leaving; // and this does not wait for an answer: none is sent until `answer` runs
+    // The server reads a request after it left: wait for it, with no answer sent yet.
+    while (received.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(received.sort()).toEqual(['GET /api/v1/a', 'GET /api/v1/b']);
+    for (const send of answer) send();
+    expect((await Promise.all(pending)).map((r) => r.body)).toEqual([{ n: 1 }, { n: 1 }]);
+    await c.allSent();
+  });
+
+  it('allSent also resolves when a request cannot leave', async () => {
+    const c = client('http://127.0.0.1:1', { maxAttempts: 1 });
+    const failing = c.request({ method: 'GET', path: '/a' });
+    await c.allSent();
+    await expect(failing).rejects.toBeInstanceOf(ApiError);
+  });
+
   it('reads compressed answers', async () => {
     const url = await serve((req, res) => {
       const accepted = String(req.headers['accept-encoding']);

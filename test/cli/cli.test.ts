@@ -101,6 +101,34 @@ describe('ecfence CLI (built binary)', () => {
     expect(emulator.requests()).toEqual([]);
   });
 
+  it('prints lint and loader warnings in file order when planning; a lint code made an error sends nothing', async () => {
+    // 10.20.1.0/24 is inside 10.20.0.0/16 (lint, line 12); 192.168.132.6/22 has host bits (loader, line 13).
+    const files = {
+      'ecfence.yaml': config(emulator.url),
+      'policies/main.yaml': policies('      - source: 10.20.1.0/24\n      - source: 192.168.132.6/22'),
+    };
+    dir = makeProject(files);
+    const plan = await runCli(['plan'], { cwd: dir, env });
+    expect(plan.code).toBe(0);
+    const warnings = plan.stderr.split('\n').filter((line) => line.includes(': warning '));
+    expect(warnings.map((line) => /^(\S+): warning (\w+)/.exec(line)?.slice(1).join(' '))).toEqual([
+      'policies/main.yaml:12:17 W_CONTAINED_SOURCE',
+      'policies/main.yaml:13:17 W_CIDR_HOST_BITS',
+    ]);
+    expect(emulator.requests()).toHaveLength(2);
+
+    emulator.resetRequests();
+    dir = makeProject({
+      ...files,
+      'ecfence.yaml': `${config(emulator.url)}lint: { errors: [W_CONTAINED_SOURCE] }\n`,
+    });
+    const refused = await runCli(['plan'], { cwd: dir, env });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('policies/main.yaml:12:17: error W_CONTAINED_SOURCE');
+    expect(refused.stderr).toContain('policies/main.yaml:13:17: warning W_CIDR_HOST_BITS');
+    expect(emulator.requests()).toEqual([]);
+  });
+
   it('refuses to apply without --auto-approve when stdin is not a terminal', async () => {
     dir = makeProject({ 'ecfence.yaml': config(emulator.url), 'policies/main.yaml': policies() });
     const r = await runCli(['apply'], { cwd: dir, env });

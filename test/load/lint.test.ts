@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CONFIG_SCHEMA } from '../../src/load/schema.js';
 import { CONFIGURABLE_WARNINGS, LINT_CODES } from '../../src/load/lint.js';
+import { sortDiagnostics } from '../../src/model/diagnostics.js';
 import { makeProject as makeCliProject, runCli } from '../support/cli.js';
 import { load, makeProject, only, show, where } from './helpers.js';
 
@@ -27,8 +28,11 @@ function loadLint(file: string, lint = '') {
   const dir = makeProject({
     'ecfence.yaml': `${BASE_CONFIG}${lint}policies: [${JSON.stringify(join(LINT, file))}]\n`,
   });
-  return load(LINT, { configPath: join(dir, 'ecfence.yaml') });
+  loadLint.lastConfig = join(dir, 'ecfence.yaml');
+  return load(LINT, { configPath: loadLint.lastConfig });
 }
+/** The config the last `loadLint` wrote, to load the same project another way. */
+loadLint.lastConfig = '';
 
 describe('lint corpus', () => {
   const files = readdirSync(LINT).filter((f) => f.endsWith('.yaml'));
@@ -37,6 +41,42 @@ describe('lint corpus', () => {
     expect(where(result.diagnostics).sort(), show(result)).toEqual(expectedOf(file).sort());
     // Warnings only: the desired state is still built.
     expect(result.desired, show(result)).toBeDefined();
+  });
+});
+
+describe('lint left for later (plan lints while its read is on the wire)', () => {
+  const files = readdirSync(LINT).filter((f) => f.endsWith('.yaml'));
+  test.each(files)(
+    '%s: the same desired state and, once run, the same findings in the same order',
+    (file) => {
+      const inline = loadLint(file);
+      const deferred = load(LINT, { configPath: loadLint.lastConfig, deferLint: true });
+      expect(deferred.deferredLint, show(deferred)).toBeDefined();
+      expect(deferred.desired).toEqual(inline.desired);
+      const all = sortDiagnostics([...deferred.diagnostics, ...(deferred.deferredLint?.() ?? [])]);
+      expect(all).toEqual(inline.diagnostics);
+      expect(deferred.origins.length).toBe(inline.origins.length);
+    },
+  );
+
+  test('never when a lint code is an error, or when anything else failed: then all is reported at once', () => {
+    const promoted = loadLint('broad.yaml', 'lint:\n  errors: [W_OPEN_SOURCE]\n');
+    const promotedDeferred = load(LINT, { configPath: loadLint.lastConfig, deferLint: true });
+    expect(promotedDeferred.deferredLint).toBeUndefined();
+    expect(promotedDeferred.diagnostics).toEqual(promoted.diagnostics);
+    expect(promotedDeferred.desired).toBeUndefined();
+
+    const dir = makeProject({
+      'ecfence.yaml': 'environments:\n  cloud:\n    api: ess\n',
+      'policies/p.yaml':
+        'policies:\n  - { name: a, region: r1, type: ip, rules: [{ source: 0.0.0.0/0 }, { source: 300.1.1.1 }] }\n',
+    });
+    const broken = load(dir, { deferLint: true });
+    expect(broken.deferredLint).toBeUndefined();
+    expect(where(broken.diagnostics)).toEqual([
+      'policies/p.yaml:2:56 W_OPEN_SOURCE',
+      'policies/p.yaml:2:79 E_INVALID_SOURCE',
+    ]);
   });
 });
 

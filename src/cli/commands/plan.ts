@@ -9,9 +9,9 @@ import { renderPlan, PLAN_FORMATS, type PlanFormat } from '../render/index.js';
 import {
   closeBackends,
   createBackends,
-  loadDesired,
+  loadDesiredDeferringLint,
   loggerFor,
-  readLive,
+  startReadLive,
   type Flags,
   type LiveSession,
 } from '../session.js';
@@ -25,10 +25,19 @@ export interface PlannedRun {
 
 /** Load, read live state and plan: shared by `plan` and `apply`. Throws UserInputError on bad input. */
 export async function planFromFlags(flags: Flags, io: Io, logger: Logger): Promise<PlannedRun> {
-  const desired = loadDesired(flags, io, true);
-  const backends = createBackends(desired, io, logger);
+  const { desired, lintAndWarn } = loadDesiredDeferringLint(flags, io, true);
+  let backends: ReturnType<typeof createBackends>;
   try {
-    const session = await readLive(desired, backends);
+    backends = createBackends(desired, io, logger);
+  } catch (error) {
+    lintAndWarn();
+    throw error;
+  }
+  try {
+    // The lint runs while the read is on the wire; it can only warn (see loadDesiredDeferringLint).
+    const { reading } = await startReadLive(desired, backends);
+    lintAndWarn();
+    const session = await reading;
     for (const live of session.lives.values()) {
       logger.info(
         { env: live.environment, requests: live.requests, policies: live.policies.length },
