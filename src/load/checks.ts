@@ -21,6 +21,9 @@ export function checkSemantics(config: ConfigModel, files: NormalisedFiles): Dia
   return diagnostics;
 }
 
+/** The fields of a policy whose length an API may limit, in the order they are checked. */
+const LIMITED_FIELDS = ['name', 'description', 'region'] as const;
+
 function checkPolicy(config: ConfigModel, located: LocatedPolicy): Diagnostic[] {
   const { policy } = located;
   const env = config.environments.get(policy.environment);
@@ -44,12 +47,8 @@ function checkPolicy(config: ConfigModel, located: LocatedPolicy): Diagnostic[] 
     );
   }
 
-  const limited: [field: 'name' | 'description' | 'region', value: string][] = [
-    ['name', policy.name],
-    ['description', policy.description],
-    ['region', policy.region],
-  ];
-  for (const [name, value] of limited) {
+  for (const name of LIMITED_FIELDS) {
+    const value = policy[name];
     const limit = caps.limits[name];
     if (limit === undefined || value.length <= limit) continue;
     const { at, label } = field(name);
@@ -109,8 +108,9 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
     names.add(policy.name);
     declared.set(policy.environment, names);
   }
-  // Where each pair was first written, as (entry, index): positions are looked up only to report.
-  const first = new Map<string, { entry: LocatedAssociationEntry; j: number }>();
+  // Where each pair was first written, as (entry, index), by environment and target, then by
+  // policy name: positions are looked up only to report.
+  const first = new Map<string, Map<string, { entry: LocatedAssociationEntry; j: number }>>();
 
   for (const entry of files.associations) {
     const env = config.environments.get(entry.environment);
@@ -131,9 +131,10 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
     }
 
     const names = declared.get(entry.environment) ?? new Set<string>();
+    const targetId = JSON.stringify([entry.environment, targetKey(entry.target)]);
+    let firstOfTarget = first.get(targetId);
+    if (firstOfTarget === undefined) first.set(targetId, (firstOfTarget = new Map()));
     entry.policyNames.forEach((name, j) => {
-      const at = () => positionAt(entry.yaml, path('policies', j));
-      const label = () => describePath(entry.yaml.value, path('policies', j));
       if (!names.has(name)) {
         if (files.incomplete || files.brokenPolicyNames.has(name)) return;
         const known = [...names].sort();
@@ -141,16 +142,15 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
           diagnostic(
             'error',
             'E_UNKNOWN_POLICY',
-            `${label()}: no policy named '${name}' is declared for environment '${entry.environment}' (declared: ${known.join(', ') || 'none'})`,
-            at(),
+            `${describePath(entry.yaml.value, path('policies', j))}: no policy named '${name}' is declared for environment '${entry.environment}' (declared: ${known.join(', ') || 'none'})`,
+            positionAt(entry.yaml, path('policies', j)),
           ),
         );
         return;
       }
-      const key = JSON.stringify([entry.environment, targetKey(entry.target), name]);
-      const previous = first.get(key);
+      const previous = firstOfTarget.get(name);
       if (previous === undefined) {
-        first.set(key, { entry, j });
+        firstOfTarget.set(name, { entry, j });
         return;
       }
       const previousAt = positionAt(previous.entry.yaml, [
@@ -163,8 +163,8 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
         diagnostic(
           'error',
           'E_DUPLICATE_ASSOCIATION',
-          `${label()}: policy '${name}' is already associated with ${targetLabel(entry.target)} at ${where(previousAt)}`,
-          at(),
+          `${describePath(entry.yaml.value, path('policies', j))}: policy '${name}' is already associated with ${targetLabel(entry.target)} at ${where(previousAt)}`,
+          positionAt(entry.yaml, path('policies', j)),
         ),
       );
     });
@@ -174,13 +174,4 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
 
 export function where(at: SourcePosition): string {
   return `${at.file}:${at.line}:${at.col}`;
-}
-
-/** Association entries expanded to one (target, policy) pair each; used to build the desired state. */
-export function associationPairs(
-  entries: readonly LocatedAssociationEntry[],
-): { entry: LocatedAssociationEntry; policyName: string; index: number }[] {
-  return entries.flatMap((entry) =>
-    entry.policyNames.map((policyName, index) => ({ entry, policyName, index })),
-  );
 }

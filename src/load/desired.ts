@@ -10,9 +10,8 @@ import type {
   EnvironmentConfig,
   Target,
 } from '../model/types.js';
-import { associationPairs } from './checks.js';
 import type { ConfigModel } from './config.js';
-import type { NormalisedFiles } from './normalise.js';
+import type { LocatedAssociationEntry, NormalisedFiles } from './normalise.js';
 import { lazyPositionAt } from './read-yaml.js';
 
 /**
@@ -33,29 +32,7 @@ export function buildDesiredState(
       .filter((p) => p.environment === name)
       .sort((a, b) => compare(a.region, b.region) || compare(a.name, b.name));
 
-    const seen = new Set<string>();
-    const associations: DesiredAssociation[] = [];
-    const allowUnfiltered = new Map<string, Target>();
-    for (const entry of files.associations) {
-      if (entry.environment !== name) continue;
-      if (entry.allow_unfiltered) allowUnfiltered.set(targetKey(entry.target), entry.target);
-    }
-    for (const { entry, policyName, index } of associationPairs(files.associations)) {
-      if (entry.environment !== name) continue;
-      const key = JSON.stringify([targetKey(entry.target), policyName]);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      associations.push({
-        environment: name,
-        target: entry.target,
-        policyName,
-        allow_unfiltered: entry.allow_unfiltered,
-        position: lazyPositionAt(entry.yaml, ['associations', entry.index, 'policies', index]),
-      });
-    }
-    associations.sort(
-      (a, b) => compare(targetKey(a.target), targetKey(b.target)) || compare(a.policyName, b.policyName),
-    );
+    const { associations, allowUnfiltered } = environmentAssociations(files.associations, name);
     const unfiltered = [...allowUnfiltered.entries()].sort(([a], [b]) => compare(a, b)).map(([, t]) => t);
     return [{ config: envConfig, policies, associations, allowUnfiltered: unfiltered }];
   });
@@ -63,6 +40,46 @@ export function buildDesiredState(
   // The digest is read only when a plan is saved or printed as JSON.
   const desired = { configDigest: '', environments };
   return defineLazy(desired, 'configDigest', () => computeConfigDigest(environments, config.writtenCaFiles));
+}
+
+/**
+ * The association pairs of one environment, each (target, policy) once — the first written — sorted
+ * by target and policy, and the targets allowed to stay unfiltered (by target key). Each entry's
+ * target key is computed once: a large estate has tens of thousands of pairs, and the sort compares
+ * each a dozen times or more.
+ */
+function environmentAssociations(
+  entries: readonly LocatedAssociationEntry[],
+  environment: string,
+): { associations: DesiredAssociation[]; allowUnfiltered: Map<string, Target> } {
+  const pairs: { key: string; association: DesiredAssociation }[] = [];
+  const allowUnfiltered = new Map<string, Target>();
+  // Policy names already paired, by target key.
+  const paired = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    if (entry.environment !== environment) continue;
+    const key = targetKey(entry.target);
+    if (entry.allow_unfiltered) allowUnfiltered.set(key, entry.target);
+    let names = paired.get(key);
+    if (names === undefined) paired.set(key, (names = new Set()));
+    for (let index = 0; index < entry.policyNames.length; index++) {
+      const policyName = entry.policyNames[index] as string;
+      if (names.has(policyName)) continue;
+      names.add(policyName);
+      pairs.push({
+        key,
+        association: {
+          environment,
+          target: entry.target,
+          policyName,
+          allow_unfiltered: entry.allow_unfiltered,
+          position: lazyPositionAt(entry.yaml, ['associations', entry.index, 'policies', index]),
+        },
+      });
+    }
+  }
+  pairs.sort((a, b) => compare(a.key, b.key) || compare(a.association.policyName, b.association.policyName));
+  return { associations: pairs.map((p) => p.association), allowUnfiltered };
 }
 
 /**
