@@ -1,7 +1,7 @@
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { POLICY_TYPE_ALIASES } from '../model/types.js';
-import type { DesiredPolicy, PolicyType, Rule, SourcePosition, Target } from '../model/types.js';
+import type { DesiredPolicy, PolicyType, Rule, Target } from '../model/types.js';
 import type { ConfigModel } from './config.js';
 import { checkAzureEndpointGuid, checkAzureEndpointName, checkTargetId, sourceCheckFor } from './formats.js';
 import type { FormatProblem } from './formats.js';
@@ -16,6 +16,7 @@ import type {
   WrittenPolicy,
   WrittenPolicyFile,
   WrittenRemoteClusterRule,
+  WrittenRule,
   WrittenSourceRule,
 } from './written-types.js';
 
@@ -251,103 +252,23 @@ function normalisePolicy(
   diagnostics: Diagnostic[],
 ): DesiredPolicy {
   const type: PolicyType = POLICY_TYPE_ALIASES[written.type] ?? (written.type as PolicyType);
-  const rules: Rule[] = [];
-  const firstIndexOf = new Map<string, number>();
-  // Positions and labels are looked up only for what is reported: most rules have nothing to say.
-  const report = (problem: FormatProblem | undefined, place: Place) => {
-    if (problem !== undefined) {
-      diagnostics.push(
-        diagnostic(problem.severity, problem.code, `${place.label()}: ${problem.message}`, place.at()),
-      );
-    }
+  const policy: PolicyContext = {
+    yaml,
+    index,
+    type,
+    check: sourceCheckFor(type),
+    sources,
+    brokenSources,
+    diagnostics,
   };
-
-  const check = sourceCheckFor(type);
+  const distinct = new DistinctRules();
+  const keep = (rule: Rule, ruleIndex: number): void => {
+    const first = distinct.add(rule, ruleIndex);
+    if (first !== undefined) diagnostics.push(duplicateRule(yaml, index, ruleIndex, first, rule));
+  };
   written.rules.forEach((rule, ruleIndex) => {
     if (brokenRules.size > 0 && brokenRules.has(String(ruleIndex))) return;
-    const field = (...names: string[]): Place => {
-      const path: PathSegment[] = ['policies', index, 'rules', ruleIndex, ...names];
-      return { at: () => positionAt(yaml, path), label: () => describePath(yaml.value, path) };
-    };
-    const description =
-      rule.description === undefined || rule.description === '' ? undefined : rule.description;
-    // Each value a rule's field stands for: itself, or the addresses of the `$set` it names. The
-    // common case — a literal value without a problem — builds no Place.
-    const expand = (value: string, names: string[], add: (value: string) => void): void => {
-      if (!isReference(value)) {
-        const problem = check?.(value);
-        if (problem !== undefined) report(problem, field(...names));
-        add(value);
-        return;
-      }
-      const place = field(...names);
-      const expanded = expandAddress(sources, brokenSources, value, place.at, place.label);
-      diagnostics.push(...expanded.diagnostics);
-      for (const a of expanded.addresses) {
-        report(check?.(a.value), { at: () => a.at, label: () => a.label });
-        add(a.value);
-      }
-    };
-
-    const produced: Rule[] = [];
-    if (type === 'azure_private_endpoint') {
-      const r = rule as WrittenAzureRule;
-      report(checkAzureEndpointName(r.azure_endpoint_name), field('azure_endpoint_name'));
-      report(checkAzureEndpointGuid(r.azure_endpoint_guid), field('azure_endpoint_guid'));
-      produced.push(
-        withDescription(
-          { azure_endpoint_name: r.azure_endpoint_name, azure_endpoint_guid: r.azure_endpoint_guid },
-          description,
-        ),
-      );
-    } else if (type === 'remote_cluster') {
-      const r = rule as WrittenRemoteClusterRule;
-      produced.push(
-        withDescription(
-          { remote_cluster_id: r.remote_cluster_id, remote_cluster_org_id: r.remote_cluster_org_id },
-          description,
-        ),
-      );
-    } else if (type === 'egress_firewall') {
-      const { egress_rule: egress } = rule as WrittenEgressFirewallRule;
-      const ports = [...new Set(egress.ports ?? [])].sort((a, b) => a - b);
-      expand(egress.target, ['egress_rule', 'target'], (target) => {
-        produced.push(
-          withDescription(
-            {
-              egress_rule: { target, protocol: egress.protocol, ...(ports.length > 0 ? { ports } : {}) },
-            },
-            description,
-          ),
-        );
-      });
-    } else {
-      expand((rule as WrittenSourceRule).source, ['source'], (source) => {
-        produced.push(withDescription({ source }, description));
-      });
-    }
-
-    for (const normalised of produced) {
-      const key = ruleIdentity(normalised);
-      const first = firstIndexOf.get(key);
-      if (first === undefined) {
-        firstIndexOf.set(key, ruleIndex);
-        rules.push(normalised);
-        continue;
-      }
-      const what = ruleSummary(normalised);
-      const path: PathSegment[] = ['policies', index, 'rules', ruleIndex];
-      diagnostics.push(
-        diagnostic(
-          'warning',
-          'W_DUPLICATE_RULE',
-          first === ruleIndex
-            ? `${describePath(yaml.value, path)}: ${what} appears twice after expanding source sets; it is kept once`
-            : `${describePath(yaml.value, path)}: ${what} duplicates rules[${first}] after expanding source sets; it is kept once`,
-          positionAt(yaml, path),
-        ),
-      );
-    }
+    normaliseRule(policy, rule, ruleIndex, keep);
   });
 
   return {
@@ -357,9 +278,156 @@ function normalisePolicy(
     type,
     description: written.description ?? '',
     include_by_default: written.include_by_default ?? false,
-    rules,
+    rules: distinct.rules,
     position: lazyPositionAt(yaml, ['policies', index]),
   };
+}
+
+/** What normalising a policy's rules needs besides the rule. */
+interface PolicyContext {
+  yaml: YamlFile;
+  /** The policy's index in its file's `policies:`. */
+  index: number;
+  type: PolicyType;
+  /** The check of a `source` or egress `target`. */
+  check: ((value: string) => FormatProblem | undefined) | undefined;
+  sources: SourceTable;
+  brokenSources: ReadonlySet<string>;
+  diagnostics: Diagnostic[];
+}
+
+const SOURCE_FIELD = ['source'];
+const EGRESS_TARGET_FIELD = ['egress_rule', 'target'];
+const AZURE_NAME_FIELD = ['azure_endpoint_name'];
+const AZURE_GUID_FIELD = ['azure_endpoint_guid'];
+
+/**
+ * Gives `keep` each rule a written rule stands for (itself, or one per address of the `$set` it
+ * names) and reports its format problems. The common case — a literal value without a problem —
+ * builds nothing but the rule: a large estate has a hundred thousand of them.
+ */
+function normaliseRule(
+  policy: PolicyContext,
+  rule: WrittenRule,
+  ruleIndex: number,
+  keep: (rule: Rule, ruleIndex: number) => void,
+): void {
+  const description =
+    rule.description === undefined || rule.description === '' ? undefined : rule.description;
+  if (policy.type === 'azure_private_endpoint') {
+    const r = rule as WrittenAzureRule;
+    reportField(policy, checkAzureEndpointName(r.azure_endpoint_name), ruleIndex, AZURE_NAME_FIELD);
+    reportField(policy, checkAzureEndpointGuid(r.azure_endpoint_guid), ruleIndex, AZURE_GUID_FIELD);
+    const fields = { azure_endpoint_name: r.azure_endpoint_name, azure_endpoint_guid: r.azure_endpoint_guid };
+    keep(withDescription(fields, description), ruleIndex);
+  } else if (policy.type === 'remote_cluster') {
+    const r = rule as WrittenRemoteClusterRule;
+    const fields = { remote_cluster_id: r.remote_cluster_id, remote_cluster_org_id: r.remote_cluster_org_id };
+    keep(withDescription(fields, description), ruleIndex);
+  } else if (policy.type === 'egress_firewall') {
+    const { egress_rule: egress } = rule as WrittenEgressFirewallRule;
+    const ports = [...new Set(egress.ports ?? [])].sort((a, b) => a - b);
+    const egressRule = (target: string): Rule =>
+      withDescription(
+        { egress_rule: { target, protocol: egress.protocol, ...(ports.length > 0 ? { ports } : {}) } },
+        description,
+      );
+    if (!isReference(egress.target)) {
+      reportField(policy, policy.check?.(egress.target), ruleIndex, EGRESS_TARGET_FIELD);
+      keep(egressRule(egress.target), ruleIndex);
+    } else {
+      for (const target of expandReference(policy, egress.target, ruleIndex, EGRESS_TARGET_FIELD)) {
+        keep(egressRule(target), ruleIndex);
+      }
+    }
+  } else {
+    const { source } = rule as WrittenSourceRule;
+    if (!isReference(source)) {
+      reportField(policy, policy.check?.(source), ruleIndex, SOURCE_FIELD);
+      keep(sourceRule(source, description), ruleIndex);
+    } else {
+      for (const address of expandReference(policy, source, ruleIndex, SOURCE_FIELD)) {
+        keep(sourceRule(address, description), ruleIndex);
+      }
+    }
+  }
+}
+
+/**
+ * The addresses of the `$set` a rule's field names, each checked; unknown sets are reported at
+ * the field (unless the set exists but is broken).
+ */
+function expandReference(
+  policy: PolicyContext,
+  value: string,
+  ruleIndex: number,
+  names: readonly string[],
+): string[] {
+  const path: PathSegment[] = ['policies', policy.index, 'rules', ruleIndex, ...names];
+  const expanded = expandAddress(
+    policy.sources,
+    policy.brokenSources,
+    value,
+    () => positionAt(policy.yaml, path),
+    () => describePath(policy.yaml.value, path),
+  );
+  policy.diagnostics.push(...expanded.diagnostics);
+  return expanded.addresses.map((a) => {
+    const problem = policy.check?.(a.value);
+    if (problem !== undefined) {
+      policy.diagnostics.push(
+        diagnostic(problem.severity, problem.code, `${a.label}: ${problem.message}`, a.at),
+      );
+    }
+    return a.value;
+  });
+}
+
+/** Reports a problem with a field of a rule; where it was written is looked up only then. */
+function reportField(
+  policy: PolicyContext,
+  problem: FormatProblem | undefined,
+  ruleIndex: number,
+  names: readonly string[],
+): void {
+  if (problem === undefined) return;
+  const path: PathSegment[] = ['policies', policy.index, 'rules', ruleIndex, ...names];
+  policy.diagnostics.push(
+    diagnostic(
+      problem.severity,
+      problem.code,
+      `${describePath(policy.yaml.value, path)}: ${problem.message}`,
+      positionAt(policy.yaml, path),
+    ),
+  );
+}
+
+function duplicateRule(
+  yaml: YamlFile,
+  index: number,
+  ruleIndex: number,
+  first: number,
+  rule: Rule,
+): Diagnostic {
+  const path: PathSegment[] = ['policies', index, 'rules', ruleIndex];
+  const what = ruleSummary(rule);
+  return diagnostic(
+    'warning',
+    'W_DUPLICATE_RULE',
+    first === ruleIndex
+      ? `${describePath(yaml.value, path)}: ${what} appears twice after expanding source sets; it is kept once`
+      : `${describePath(yaml.value, path)}: ${what} duplicates rules[${first}] after expanding source sets; it is kept once`,
+    positionAt(yaml, path),
+  );
+}
+
+/**
+ * A `source` rule with its description, if it has one. Written as one literal: adding the
+ * description afterwards would put it in a separate properties array, on each of a large
+ * estate's hundred thousand rules.
+ */
+function sourceRule(source: string, description: string | undefined): Rule {
+  return description === undefined ? { source } : { source, description };
 }
 
 /** The rule with its description, if it has one (absent and empty are the same). */
@@ -368,10 +436,51 @@ function withDescription(rule: Rule, description: string | undefined): Rule {
   return rule;
 }
 
-/** Where a value was written, looked up on demand. */
-interface Place {
-  at: () => SourcePosition;
-  label: () => string;
+/**
+ * A policy's distinct rules in the order first written, each with the index of the written rule
+ * it came from. Rules are told apart by their address, target, GUID or cluster id first: only
+ * rules that share one are compared in full, by `ruleIdentity`, which builds a string per rule.
+ */
+class DistinctRules {
+  readonly rules: Rule[] = [];
+  /** For each kept rule, the index of the written rule it came from. */
+  private readonly writtenIndex: number[] = [];
+  /** Kept rules by main value: the one rule's place in `rules`, or the places of several by identity. */
+  private readonly byValue = new Map<string, number | Map<string, number>>();
+
+  /** Keeps `rule` and returns undefined, or returns the written index of the equal rule kept before. */
+  add(rule: Rule, writtenIndex: number): number | undefined {
+    const value = mainValue(rule);
+    const seen = this.byValue.get(value);
+    if (seen === undefined) {
+      this.byValue.set(value, this.keep(rule, writtenIndex));
+      return undefined;
+    }
+    const byIdentity = typeof seen === 'number' ? this.split(value, seen) : seen;
+    const identity = ruleIdentity(rule);
+    const equal = byIdentity.get(identity);
+    if (equal !== undefined) return this.writtenIndex[equal];
+    byIdentity.set(identity, this.keep(rule, writtenIndex));
+    return undefined;
+  }
+
+  private keep(rule: Rule, writtenIndex: number): number {
+    this.rules.push(rule);
+    this.writtenIndex.push(writtenIndex);
+    return this.rules.length - 1;
+  }
+
+  /** The first rule with `value` was alone: from now on, the rules with it are kept by identity. */
+  private split(value: string, place: number): Map<string, number> {
+    const byIdentity = new Map([[ruleIdentity(this.rules[place] as Rule), place]]);
+    this.byValue.set(value, byIdentity);
+    return byIdentity;
+  }
+}
+
+/** The field that tells most rules of a policy apart (every rule has exactly one of these). */
+function mainValue(rule: Rule): string {
+  return rule.source ?? rule.egress_rule?.target ?? rule.azure_endpoint_guid ?? rule.remote_cluster_id ?? '';
 }
 
 /**

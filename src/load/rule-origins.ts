@@ -3,7 +3,7 @@ import type { LocatedPolicy } from './normalise.js';
 import { describePath, isRecord, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
 import { isReference } from './sources.js';
-import type { SourceTable } from './sources.js';
+import type { Address, SourceTable } from './sources.js';
 
 /**
  * Where each expanded rule of a declared policy was written (pure). The desired state drops
@@ -79,69 +79,123 @@ const REMOTE_CLUSTER_ID: readonly PathSegment[] = ['remote_cluster_id'];
 
 export function collectRuleOrigins(policies: readonly LocatedPolicy[], sources: SourceTable): RuleOrigin[] {
   const out: RuleOrigin[] = [];
-  for (const { policy, yaml, index } of policies) {
-    const written: unknown = isRecord(yaml.value) ? yaml.value.policies : undefined;
-    const entry: unknown = Array.isArray(written) ? written[index] : undefined;
-    const rules: unknown = isRecord(entry) ? entry.rules : undefined;
-    if (!Array.isArray(rules)) continue;
-    rules.forEach((rule: unknown, ruleIndex) => {
-      if (!isRecord(rule)) return;
-      const description =
-        typeof rule.description === 'string' && rule.description !== ''
-          ? { description: rule.description }
-          : {};
-      const origin = (
-        value: string,
-        field: readonly PathSegment[],
-        extra: Pick<RuleOrigin, 'via' | 'egress'> = {},
-      ): RuleOrigin =>
-        new LocatedRuleOrigin(
-          policy.environment,
-          policy.region,
-          policy.name,
-          policy.type,
-          ruleIndex,
-          value,
-          yaml,
-          index,
-          field,
-          { ...description, ...extra },
-        );
-      const expand = (
-        value: unknown,
-        field: readonly PathSegment[],
-        extra: Pick<RuleOrigin, 'egress'> = {},
-      ) => {
-        if (typeof value !== 'string') return;
-        if (!isReference(value)) {
-          out.push(origin(value, field, extra));
-          return;
-        }
-        const set = value.slice(1);
-        for (const address of sources.get(set) ?? []) {
-          out.push(
-            origin(address.value, field, { ...extra, via: { set, at: address.at, label: address.label } }),
-          );
-        }
-      };
-
-      if (policy.type === 'azure_private_endpoint') {
-        if (typeof rule.azure_endpoint_guid === 'string')
-          out.push(origin(rule.azure_endpoint_guid, AZURE_GUID));
-      } else if (policy.type === 'remote_cluster') {
-        if (typeof rule.remote_cluster_id === 'string')
-          out.push(origin(rule.remote_cluster_id, REMOTE_CLUSTER_ID));
-      } else if (policy.type === 'egress_firewall') {
-        const egress = rule.egress_rule;
-        if (!isRecord(egress) || typeof egress.protocol !== 'string') return;
-        const ports = Array.isArray(egress.ports)
-          ? [...new Set(egress.ports.filter((p): p is number => typeof p === 'number'))].sort((a, b) => a - b)
-          : [];
-        expand(egress.target, EGRESS_TARGET, { egress: { protocol: egress.protocol, ports } });
-      } else {
-        expand(rule.source, SOURCE);
-      }
-    });
-  }
+  for (const located of policies) policyOrigins(located, sources, out);
   return out;
+}
+
+/**
+ * The origins of one policy's rules, appended to `out`: what `collectRuleOrigins` lists for it. The
+ * lint builds these only for the policies of the rules it reports.
+ */
+export function policyOrigins(
+  located: LocatedPolicy,
+  sources: SourceTable,
+  out: RuleOrigin[] = [],
+): RuleOrigin[] {
+  const { policy, yaml, index } = located;
+  // Description and egress are the written rule's: shared by the origins a `$set` expands it to.
+  let extrasOf: unknown;
+  let extras: Pick<RuleOrigin, 'description' | 'egress'> = {};
+  forEachRule(located, sources, (value, rule, ruleIndex, field, set, address) => {
+    if (rule !== extrasOf) {
+      extrasOf = rule;
+      extras = ruleExtras(rule, policy.type);
+    }
+    const extra =
+      set === undefined || address === undefined
+        ? extras
+        : { ...extras, via: { set, at: address.at, label: address.label } };
+    out.push(
+      new LocatedRuleOrigin(
+        policy.environment,
+        policy.region,
+        policy.name,
+        policy.type,
+        ruleIndex,
+        value,
+        yaml,
+        index,
+        field,
+        extra,
+      ),
+    );
+  });
+  return out;
+}
+
+/**
+ * One expanded rule: the value it matches, the written rule and its field, and for a value from a
+ * `$set` the set and the address in it. Plain arguments rather than an object: the lint visits a
+ * hundred thousand of these and keeps only numbers.
+ */
+export type RuleVisitor = (
+  value: string,
+  rule: Readonly<Record<string, unknown>>,
+  ruleIndex: number,
+  field: readonly PathSegment[],
+  set: string | undefined,
+  address: Address | undefined,
+) => void;
+
+/**
+ * Visits the expanded rules of one declared policy in written order (a `$set` in the order of its
+ * addresses). The one walk behind `policyOrigins` and the lint, so that the n-th rule the lint
+ * visits in a policy is the n-th origin `policyOrigins` gives for it.
+ */
+export function forEachRule(located: LocatedPolicy, sources: SourceTable, visit: RuleVisitor): void {
+  const { policy, yaml, index } = located;
+  const written: unknown = isRecord(yaml.value) ? yaml.value.policies : undefined;
+  const entry: unknown = Array.isArray(written) ? written[index] : undefined;
+  const rules: unknown = isRecord(entry) ? entry.rules : undefined;
+  if (!Array.isArray(rules)) return;
+  rules.forEach((rule: unknown, ruleIndex) => {
+    if (!isRecord(rule)) return;
+    if (policy.type === 'azure_private_endpoint') {
+      if (typeof rule.azure_endpoint_guid === 'string')
+        visit(rule.azure_endpoint_guid, rule, ruleIndex, AZURE_GUID, undefined, undefined);
+    } else if (policy.type === 'remote_cluster') {
+      if (typeof rule.remote_cluster_id === 'string')
+        visit(rule.remote_cluster_id, rule, ruleIndex, REMOTE_CLUSTER_ID, undefined, undefined);
+    } else if (policy.type === 'egress_firewall') {
+      const egress = rule.egress_rule;
+      if (isRecord(egress) && typeof egress.protocol === 'string')
+        expand(egress.target, rule, ruleIndex, EGRESS_TARGET, sources, visit);
+    } else {
+      expand(rule.source, rule, ruleIndex, SOURCE, sources, visit);
+    }
+  });
+}
+
+/** A literal visits itself; `$name` visits each address of the set. */
+function expand(
+  value: unknown,
+  rule: Readonly<Record<string, unknown>>,
+  ruleIndex: number,
+  field: readonly PathSegment[],
+  sources: SourceTable,
+  visit: RuleVisitor,
+): void {
+  if (typeof value !== 'string') return;
+  if (!isReference(value)) {
+    visit(value, rule, ruleIndex, field, undefined, undefined);
+    return;
+  }
+  const set = value.slice(1);
+  for (const address of sources.get(set) ?? []) visit(address.value, rule, ruleIndex, field, set, address);
+}
+
+/** What an origin carries from its written rule besides the value: description, egress protocol and ports. */
+function ruleExtras(
+  rule: Readonly<Record<string, unknown>>,
+  type: PolicyType,
+): Pick<RuleOrigin, 'description' | 'egress'> {
+  const description =
+    typeof rule.description === 'string' && rule.description !== '' ? { description: rule.description } : {};
+  const egress = rule.egress_rule;
+  if (type !== 'egress_firewall' || !isRecord(egress) || typeof egress.protocol !== 'string')
+    return description;
+  const ports = Array.isArray(egress.ports)
+    ? [...new Set(egress.ports.filter((p): p is number => typeof p === 'number'))].sort((a, b) => a - b)
+    : [];
+  return { ...description, egress: { protocol: egress.protocol, ports } };
 }
