@@ -83,15 +83,8 @@ export function collectRuleOrigins(policies: readonly LocatedPolicy[], sources: 
   return out;
 }
 
-/**
- * The origins of one policy's rules, appended to `out`: what `collectRuleOrigins` lists for it. The
- * lint builds these only for the policies of the rules it reports.
- */
-export function policyOrigins(
-  located: LocatedPolicy,
-  sources: SourceTable,
-  out: RuleOrigin[] = [],
-): RuleOrigin[] {
+/** The origins of one policy's rules, appended to `out`: what `collectRuleOrigins` lists for it. */
+function policyOrigins(located: LocatedPolicy, sources: SourceTable, out: RuleOrigin[]): void {
   const { policy, yaml, index } = located;
   // Description and egress are the written rule's: shared by the origins a `$set` expands it to.
   let extrasOf: unknown;
@@ -120,15 +113,14 @@ export function policyOrigins(
       ),
     );
   });
-  return out;
 }
 
 /**
  * One expanded rule: the value it matches, the written rule and its field, and for a value from a
- * `$set` the set and the address in it. Plain arguments rather than an object: the lint visits a
- * hundred thousand of these and keeps only numbers.
+ * `$set` the set and the address in it. Plain arguments rather than an object: a large estate has
+ * a hundred thousand of these.
  */
-export type RuleVisitor = (
+type RuleVisitor = (
   value: string,
   rule: Readonly<Record<string, unknown>>,
   ruleIndex: number,
@@ -139,10 +131,9 @@ export type RuleVisitor = (
 
 /**
  * Visits the expanded rules of one declared policy in written order (a `$set` in the order of its
- * addresses). The one walk behind `policyOrigins` and the lint, so that the n-th rule the lint
- * visits in a policy is the n-th origin `policyOrigins` gives for it.
+ * addresses): the n-th rule visited in a policy is its n-th origin.
  */
-export function forEachRule(located: LocatedPolicy, sources: SourceTable, visit: RuleVisitor): void {
+function forEachRule(located: LocatedPolicy, sources: SourceTable, visit: RuleVisitor): void {
   const { policy, yaml, index } = located;
   const written: unknown = isRecord(yaml.value) ? yaml.value.policies : undefined;
   const entry: unknown = Array.isArray(written) ? written[index] : undefined;
