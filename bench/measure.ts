@@ -33,7 +33,7 @@ function repoRoot(): string {
 
 /** Built artefacts the benchmark runs as child processes (`npm run build` makes them). */
 export const BUILT = {
-  cli: join(repoRoot(), 'dist', 'src', 'cli', 'main.js'),
+  cli: join(repoRoot(), 'dist', 'bin', 'ecfence.js'),
   hook: join(repoRoot(), 'dist', 'bench', 'rusage-hook.js'),
   baseline: join(repoRoot(), 'dist', 'bench', 'baseline-main.js'),
 } as const;

@@ -24,8 +24,8 @@ if (apis.some((a) => a !== 'ess' && a !== 'serverless')) {
   process.exit(3);
 }
 
-// dist/scripts/faults.js → dist/src/cli/main.js
-const cliPath = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+// dist/scripts/faults.js → dist/bin/ecfence.js (the bundle npm run build makes)
+const cliPath = fileURLToPath(new URL('../bin/ecfence.js', import.meta.url));
 const started = Date.now();
 const figures = await runFaultSuite({
   cliPath,

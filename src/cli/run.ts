@@ -174,11 +174,22 @@ deployments API and the Serverless API on one port; --flavor ece serves the ECE 
   --fault-seed N                seed of the fault generator (repeatable runs)`,
 };
 
+/**
+ * The version from our package.json, the nearest one above this module: dist/src/cli/ when run
+ * from tsc's output, dist/bin/ when run from the bundle, src/cli/ under vitest.
+ */
 function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(new URL('package.json', dir), 'utf8');
+    } catch {
+      // none here: one level up
+    }
+    const pkg = text === undefined ? undefined : (JSON.parse(text) as { name?: string; version?: string });
+    if (pkg?.name === 'ecfence' && pkg.version !== undefined) return pkg.version;
+    if (dir.pathname === '/') throw new Error('package.json of ecfence not found above the CLI');
+  }
 }
 
 export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {

@@ -3,10 +3,11 @@
  * Asserts stdout, stderr and exit codes (SPEC §4).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isBuiltin } from 'node:module';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { makeProject, repoRoot, runCli, writeProjectFiles } from '../support/cli.js';
+import { cliPath, makeProject, repoRoot, runCli, writeProjectFiles } from '../support/cli.js';
 
 const KEY = 'essu_CANARY_cli_e2e_key_0123456789';
 const DEP_A = 'a0000000000000000000000000000001';
@@ -71,6 +72,26 @@ describe('ecfence CLI (built binary)', () => {
     expect(none.stdout).toContain('Usage: ecfence <command>');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--detailed-exitcode');
+  });
+
+  it('installs as the bundle, which loads none of the compiled modules it was built from', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      files: string[];
+    };
+    expect(pkg.bin['ecfence']).toBe(relative(repoRoot, cliPath));
+    expect(pkg.files).toContain('dist/bin');
+    // esbuild's record of the build: every import an output makes at run time.
+    const meta = JSON.parse(readFileSync(join(repoRoot, 'dist', 'bundle-meta.json'), 'utf8')) as {
+      outputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
+    };
+    expect(Object.keys(meta.outputs)).toContain('dist/bin/ecfence.js');
+    for (const [output, { imports }] of Object.entries(meta.outputs)) {
+      const foreign = imports
+        .map((i) => i.path)
+        .filter((path) => !isBuiltin(path) && !/^dist\/bin\/chunk-[A-Z0-9]+\.js$/.test(path));
+      expect(foreign, output).toEqual([]);
+    }
   });
 
   it.concurrent('rejects unknown commands and flags with exit 3', async ({ expect }) => {

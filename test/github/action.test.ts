@@ -40,7 +40,7 @@ function runStep(
     RUNNER_TEMP: temp,
     GITHUB_OUTPUT: outputFile,
     GITHUB_JOB: 'test',
-    ECFENCE_BIN: join(repoRoot, 'dist', 'src', 'cli', 'main.js'),
+    ECFENCE_BIN: join(repoRoot, 'dist', 'bin', 'ecfence.js'),
     ECFENCE_COMMENT_JS: join(repoRoot, 'dist', 'scripts', 'github', 'pr-comment.js'),
     ECFENCE_COMMAND: inputs['command'] ?? '',
     ECFENCE_ARGS: inputs['args'] ?? '',
@@ -94,8 +94,8 @@ describe('action.yml', () => {
     const install = action.runs.steps.find((s) => s.run?.includes('npm ci'));
     expect(install?.run).toContain('npm run build');
     // The paths the run step uses are what `npm run build` produces.
-    expect(step?.env?.['ECFENCE_BIN']).toBe('${{ github.action_path }}/dist/src/cli/main.js');
-    expect(existsSync(join(repoRoot, 'dist', 'src', 'cli', 'main.js'))).toBe(true);
+    expect(step?.env?.['ECFENCE_BIN']).toBe('${{ github.action_path }}/dist/bin/ecfence.js');
+    expect(existsSync(join(repoRoot, 'dist', 'bin', 'ecfence.js'))).toBe(true);
     expect(step?.env?.['ECFENCE_COMMENT_JS']).toBe(
       '${{ github.action_path }}/dist/scripts/github/pr-comment.js',
     );

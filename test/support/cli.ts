@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built binary, as users run it (npm test builds first). */
-export const cliPath = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+export const cliPath = join(repoRoot, 'dist', 'bin', 'ecfence.js');
 
 export interface CliResult {
   code: number | null;
