@@ -123,8 +123,13 @@ export function loadProject(options: LoadOptions): LoadResult {
   diagnostics.push(...normalised.diagnostics);
   diagnostics.push(...checkSemantics(config, normalised));
   const originsOf = () => collectRuleOrigins(normalised.policies, sources.table);
-  const lint = (origins: RuleOrigin[]) =>
-    lintPolicies({ policies: normalised.policies, associations: normalised.associations, origins, decls });
+  const lint = () =>
+    lintPolicies({
+      policies: normalised.policies,
+      associations: normalised.associations,
+      sources: sources.table,
+      decls,
+    });
   const lintCanFail = config.lint.errors.some((code) => (LINT_CODES as readonly string[]).includes(code));
   const finish = (all: readonly Diagnostic[]) => sortDiagnostics(dedupe(applyLintSettings(all, config.lint)));
 
@@ -143,13 +148,12 @@ export function loadProject(options: LoadOptions): LoadResult {
         diagnostics: sorted,
         files,
         origins: [],
-        deferredLint: () => finish(lint(result.origins)),
+        deferredLint: () => finish(lint()),
       };
       return defineLazy(result, 'origins', originsOf);
     }
   }
-  const origins = originsOf();
-  diagnostics.push(...lint(origins));
+  diagnostics.push(...lint());
   const sorted = finish(diagnostics);
   if (hasErrors(sorted) || !config.usable) {
     if (!hasErrors(sorted)) {
@@ -159,14 +163,17 @@ export function loadProject(options: LoadOptions): LoadResult {
         diagnostic('error', 'E_SCHEMA', 'ecfence.yaml: no usable environments', { file: show(configAbs) }),
       );
     }
-    return { desired: undefined, diagnostics: sorted, files, origins };
+    const failed: LoadResult = { desired: undefined, diagnostics: sorted, files, origins: [] };
+    return defineLazy(failed, 'origins', originsOf);
   }
-  return {
+  // The origins (for `explain`) are built when first read.
+  const result: LoadResult = {
     desired: buildDesiredState(config, normalised, selected.names),
     diagnostics: sorted,
     files,
-    origins,
+    origins: [],
   };
+  return defineLazy(result, 'origins', originsOf);
 }
 
 function selectEnvironments(

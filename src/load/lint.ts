@@ -6,9 +6,10 @@ import { targetKey, targetLabel } from '../model/types.js';
 import type { DesiredPolicy, SourcePosition, Target } from '../model/types.js';
 import type { LocatedAssociationEntry, LocatedPolicy } from './normalise.js';
 import { positionAt } from './read-yaml.js';
+import { forEachRuleValue, policyRuleOrigins } from './rule-origins.js';
 import type { RuleOrigin } from './rule-origins.js';
 import { isReference } from './sources.js';
-import type { SourceSetDecl } from './sources.js';
+import type { SourceSetDecl, SourceTable } from './sources.js';
 
 /**
  * Network lint (pure): findings about what the declared rules let in, as warnings that
@@ -44,42 +45,161 @@ export interface LintSettings {
 export interface LintInput {
   policies: readonly LocatedPolicy[];
   associations: readonly LocatedAssociationEntry[];
-  origins: readonly RuleOrigin[];
+  /** The expanded source sets, through which the rules are read. */
+  sources: SourceTable;
   decls: readonly SourceSetDecl[];
 }
 
 export function lintPolicies(input: LintInput): Diagnostic[] {
   const out: Diagnostic[] = lintEmptySets(input);
+  const rules = new Rules(input.policies, input.sources);
   // Each rule's range is parsed once and each policy's ranges sorted once: the checks within a
   // policy and across the policies of every target all start from these.
-  const byPolicy = new Map<string, PolicyRules>();
-  for (const origin of input.origins) {
-    const key = policyKey(origin);
-    let rules = byPolicy.get(key);
-    if (rules === undefined) byPolicy.set(key, (rules = { ranges: [], exact: [] }));
-    const range =
-      origin.type === 'ip' || origin.type === 'egress_firewall' ? parseIpv4Range(origin.value) : undefined;
-    const broad = lintBreadth(origin, range);
-    if (broad !== undefined) out.push(broad);
-    if (origin.type === 'ip') {
-      if (range !== undefined && range.prefix >= BROAD_PREFIX)
-        rules.ranges.push({ range, origin, group: key });
-    } else if (origin.type !== 'egress_firewall' && origin.type !== 'remote_cluster') {
-      rules.exact.push(origin);
+  const groups: PolicyRules[] = [];
+  const groupOf = new Map<string, number>();
+  input.policies.forEach((located, p) => {
+    const { policy } = located;
+    const key = policyKey({ environment: policy.environment, region: policy.region, policy: policy.name });
+    let group = groupOf.get(key);
+    if (group === undefined) {
+      group = groups.length;
+      groupOf.set(key, group);
+      groups.push({ key, ranges: [], exact: [] });
     }
-  }
-  for (const rules of byPolicy.values()) rules.ranges.sort(byRange);
-  for (const rules of byPolicy.values()) out.push(...lintOverlaps(rules.ranges, rules.exact, 'same', ''));
-  out.push(...lintAcrossTargets(input, byPolicy));
+    const { ranges, exact } = groups[group] as PolicyRules;
+    const { type } = policy;
+    forEachRuleValue(located, input.sources, (value, ruleIndex) => {
+      const id = rules.add(p, group, ruleIndex, value);
+      if (type === 'ip' || type === 'egress_firewall') {
+        const range = parseIpv4Range(value);
+        if (range === undefined) return;
+        // Broad ranges are rare: only they need the rule's origin (and egress protocol) to judge.
+        if (range.prefix < BROAD_PREFIX) {
+          const broad = lintBreadth(rules.origin(id), range);
+          if (broad !== undefined) out.push(broad);
+        }
+        if (type === 'ip' && range.prefix >= BROAD_PREFIX) {
+          rules.setRange(id, range.start, range.end);
+          ranges.push(id);
+        }
+      } else if (type !== 'remote_cluster') {
+        exact.push(id);
+      }
+    });
+  });
+  const byRange = rules.byRange;
+  for (const group of groups) group.ranges.sort(byRange);
+  for (const group of groups) out.push(...lintOverlaps(rules, group.ranges, group.exact, 'same', ''));
+  out.push(...lintAcrossTargets(input, rules, groups, groupOf));
   return out;
 }
 
-/** A policy's rules as the overlap checks read them. */
+/**
+ * The expanded rules of the declared policies as numbers, one id per rule in the order they are
+ * visited: a large estate has a hundred thousand of them, and the lint builds the origin (file,
+ * line, label, description) of only those it reports.
+ */
+class Rules {
+  /** Rules so far; the typed arrays below have room for `capacity`. */
+  private count = 0;
+  private capacity = 1024;
+  /** Per rule id: the index of its policy in the input, its policy's group and its written rule index. */
+  private policy = new Int32Array(this.capacity);
+  group = new Int32Array(this.capacity);
+  private rule = new Int32Array(this.capacity);
+  /** Per rule id, for `ip` rules in the overlap checks: the range, as unsigned integers. */
+  start = new Uint32Array(this.capacity);
+  end = new Uint32Array(this.capacity);
+  /** Per rule id: the value (address, CIDR, endpoint id). */
+  private readonly value: string[] = [];
+  /** Per policy: its first rule id, and its origins once one was asked for. */
+  private readonly first: Int32Array;
+  private readonly origins: (RuleOrigin[] | undefined)[];
+  /** Per policy: its place in written order (file, then place in the file). */
+  private readonly rank: Int32Array;
+
+  constructor(
+    private readonly policies: readonly LocatedPolicy[],
+    private readonly sources: SourceTable,
+  ) {
+    this.first = new Int32Array(policies.length).fill(-1);
+    this.origins = policies.map(() => undefined);
+    const order = policies.map((_, p) => p);
+    order.sort((a, b) => {
+      const x = policies[a] as LocatedPolicy;
+      const y = policies[b] as LocatedPolicy;
+      return (x.yaml.file < y.yaml.file ? -1 : x.yaml.file > y.yaml.file ? 1 : 0) || x.index - y.index;
+    });
+    this.rank = new Int32Array(policies.length);
+    order.forEach((p, rank) => (this.rank[p] = rank));
+  }
+
+  add(policy: number, group: number, ruleIndex: number, value: string): number {
+    const id = this.count++;
+    if (id === this.capacity) this.grow();
+    if (this.first[policy] === -1) this.first[policy] = id;
+    this.policy[id] = policy;
+    this.group[id] = group;
+    this.rule[id] = ruleIndex;
+    this.value.push(value);
+    return id;
+  }
+
+  setRange(id: number, start: number, end: number): void {
+    this.start[id] = start;
+    this.end[id] = end;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    const grown = <T extends Int32Array | Uint32Array>(from: T, to: T): T => {
+      to.set(from);
+      return to;
+    };
+    this.policy = grown(this.policy, new Int32Array(this.capacity));
+    this.group = grown(this.group, new Int32Array(this.capacity));
+    this.rule = grown(this.rule, new Int32Array(this.capacity));
+    this.start = grown(this.start, new Uint32Array(this.capacity));
+    this.end = grown(this.end, new Uint32Array(this.capacity));
+  }
+
+  /** The rule's origin: where it is written, its label, description and the set it came from. */
+  origin(id: number): RuleOrigin {
+    const p = this.policy[id] as number;
+    const origins = (this.origins[p] ??= policyRuleOrigins(this.policies[p] as LocatedPolicy, this.sources));
+    return origins[id - (this.first[p] as number)] as RuleOrigin;
+  }
+
+  /** What makes two rules the same source when compared for equality (endpoint ids, GUIDs). */
+  exactKey(id: number): string {
+    return `${(this.policies[this.policy[id] as number] as LocatedPolicy).policy.type}\u0000${this.value[id]}`;
+  }
+
+  /** Written order: file, place of the policy in it, then of the rule in the policy. */
+  readonly byPosition = (a: number, b: number): number =>
+    (this.rank[this.policy[a] as number] as number) - (this.rank[this.policy[b] as number] as number) ||
+    (this.rule[a] as number) - (this.rule[b] as number);
+
+  /** Start ascending, then widest first; ties in the order written (then by value, as shown). */
+  readonly byRange = (a: number, b: number): number => {
+    const va = this.value[a] as string;
+    const vb = this.value[b] as string;
+    return (
+      (this.start[a] as number) - (this.start[b] as number) ||
+      (this.end[b] as number) - (this.end[a] as number) ||
+      this.byPosition(a, b) ||
+      (va < vb ? -1 : va > vb ? 1 : 0)
+    );
+  };
+}
+
+/** A policy's rules (all declarations of one environment/region/name) as the overlap checks read them. */
 interface PolicyRules {
-  /** IPv4 ranges no broader than BROAD_PREFIX, sorted by `byRange`. */
-  ranges: Item[];
-  /** Sources compared for equality (endpoint ids, GUIDs), in the order they were collected. */
-  exact: RuleOrigin[];
+  key: string;
+  /** Ids of its IPv4 ranges no broader than BROAD_PREFIX, sorted by `Rules.byRange`. */
+  ranges: number[];
+  /** Ids of its sources compared for equality (endpoint ids, GUIDs), in the order they were visited. */
+  exact: number[];
 }
 
 /**
@@ -224,28 +344,24 @@ function lintEmptySets(input: LintInput): Diagnostic[] {
 
 // ------------------------------------------------------------------ duplicates and containment
 
-interface Item {
-  range: Ipv4Range;
-  origin: RuleOrigin;
-  /** The policy it belongs to: in `cross` mode only pairs from different policies count. */
-  group: string;
-}
-
 /**
- * Duplicate and contained ranges among `items` (sorted by `byRange`), by one sweep: each rule
- * is compared with the widest range seen so far (and, across policies, the widest of another
+ * Duplicate and contained ranges among `items` (rule ids sorted by `byRange`), by one sweep: each
+ * rule is compared with the widest range seen so far (and, across policies, the widest of another
  * policy), so a rule gets at most one finding however many rules cover it. CIDR blocks never
  * partly overlap — two blocks are disjoint or one contains the other — so "overlapping" sources
  * are exactly the contained ones. Non-IP sources (endpoint ids, GUIDs) are compared for equality.
  */
 function lintOverlaps(
-  items: readonly Item[],
-  exact: readonly RuleOrigin[],
+  rules: Rules,
+  items: readonly number[],
+  exact: readonly number[],
   mode: 'same' | 'cross',
   context: string,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const report = (item: RuleOrigin, other: RuleOrigin, kind: 'duplicate' | 'contained') => {
+  const report = (itemId: number, otherId: number, kind: 'duplicate' | 'contained') => {
+    const item = rules.origin(itemId);
+    const other = rules.origin(otherId);
     // Same value and description in one policy is W_DUPLICATE_RULE of the loader already.
     if (mode === 'same' && item.value === other.value && item.description === other.description) return;
     const relation =
@@ -273,88 +389,82 @@ function lintOverlaps(
       ),
     );
   };
-  const pick = (first: Item | undefined, other: Item | undefined, item: Item): Item | undefined =>
-    mode === 'same' || first === undefined || first.group !== item.group ? first : other;
+  const { start, end, group } = rules;
+  const NONE = -1;
+  // In `cross` mode a cover or twin must be of another policy than the item's.
+  const pick = (first: number, other: number, item: number): number =>
+    mode === 'same' || first === NONE || group[first] !== group[item] ? first : other;
 
   // Widest range so far, and the widest of a policy other than its.
-  let best: Item | undefined;
-  let bestOther: Item | undefined;
+  let best = NONE;
+  let bestOther = NONE;
   // The current run of equal ranges: its first item, and its first item of another policy.
-  let runFirst: Item | undefined;
-  let runOther: Item | undefined;
+  let runFirst = NONE;
+  let runOther = NONE;
   for (const item of items) {
-    const sameRun =
-      runFirst !== undefined &&
-      runFirst.range.start === item.range.start &&
-      runFirst.range.end === item.range.end;
+    const itemStart = start[item] as number;
+    const itemEnd = end[item] as number;
+    const sameRun = runFirst !== NONE && start[runFirst] === itemStart && end[runFirst] === itemEnd;
     if (!sameRun) {
       runFirst = item;
-      runOther = undefined;
+      runOther = NONE;
     }
-    const twin = sameRun ? pick(runFirst, runOther, item) : undefined;
+    const twin = sameRun ? pick(runFirst, runOther, item) : NONE;
     const cover = pick(best, bestOther, item);
-    if (twin !== undefined) report(item.origin, twin.origin, 'duplicate');
-    else if (cover !== undefined && cover.range.end >= item.range.end) {
-      const equal = cover.range.start === item.range.start && cover.range.end === item.range.end;
-      report(item.origin, cover.origin, equal ? 'duplicate' : 'contained');
+    if (twin !== NONE) report(item, twin, 'duplicate');
+    else if (cover !== NONE && (end[cover] as number) >= itemEnd) {
+      const equal = start[cover] === itemStart && end[cover] === itemEnd;
+      report(item, cover, equal ? 'duplicate' : 'contained');
     }
-    if (sameRun && runOther === undefined && item.group !== runFirst?.group) runOther = item;
-    ({ best, bestOther } = advance(best, bestOther, item));
+    if (sameRun && runOther === NONE && group[item] !== group[runFirst]) runOther = item;
+    // Advance the widest so far, and the widest of another policy than the widest's.
+    if (best === NONE || itemEnd > (end[best] as number)) {
+      if (best !== NONE && group[best] !== group[item]) bestOther = best;
+      best = item;
+    } else if (group[item] !== group[best] && (bestOther === NONE || itemEnd > (end[bestOther] as number))) {
+      bestOther = item;
+    }
   }
 
-  const firstOf = new Map<string, RuleOrigin[]>();
-  for (const origin of duplicatedInWrittenOrder(exact)) {
-    const key = exactKey(origin);
+  const firstOf = new Map<string, number[]>();
+  for (const id of duplicatedInWrittenOrder(rules, exact)) {
+    const key = rules.exactKey(id);
     const seen = firstOf.get(key) ?? [];
-    const twin = mode === 'same' ? seen[0] : seen.find((s) => policyKey(s) !== policyKey(origin));
-    if (twin !== undefined) report(origin, twin, 'duplicate');
-    seen.push(origin);
+    const twin = mode === 'same' ? seen[0] : seen.find((s) => group[s] !== group[id]);
+    if (twin !== undefined) report(id, twin, 'duplicate');
+    seen.push(id);
     firstOf.set(key, seen);
   }
   return out;
 }
 
-/** Same value and type: the same source. */
-function exactKey(origin: RuleOrigin): string {
-  return `${origin.type}\u0000${origin.value}`;
-}
-
 /**
- * The origins whose source occurs more than once, in the order they are written. Only these can
- * be or have a twin, and only their positions are read (reading one parses its file for positions).
+ * The rules whose source occurs more than once, in the order they are written: only these can be
+ * or have a twin.
  */
-function duplicatedInWrittenOrder(exact: readonly RuleOrigin[]): RuleOrigin[] {
+function duplicatedInWrittenOrder(rules: Rules, exact: readonly number[]): number[] {
   const count = new Map<string, number>();
-  for (const origin of exact) count.set(exactKey(origin), (count.get(exactKey(origin)) ?? 0) + 1);
-  return exact
-    .filter((origin) => (count.get(exactKey(origin)) ?? 0) > 1)
-    .sort((a, b) => comparePositions(a.at, b.at));
-}
-
-/** Start ascending, then widest first; ties in the order written. */
-function byRange(a: Item, b: Item): number {
-  return (
-    a.range.start - b.range.start ||
-    b.range.end - a.range.end ||
-    comparePositions(a.origin.at, b.origin.at) ||
-    (a.origin.value < b.origin.value ? -1 : a.origin.value > b.origin.value ? 1 : 0)
-  );
+  for (const id of exact) count.set(rules.exactKey(id), (count.get(rules.exactKey(id)) ?? 0) + 1);
+  return exact.filter((id) => (count.get(rules.exactKey(id)) ?? 0) > 1).sort(rules.byPosition);
 }
 
 /**
  * Sorted lists merged into one sorted list; on ties the earlier list first, so the result is what
  * a stable sort of their concatenation gives.
  */
-function mergeSorted(lists: readonly (readonly Item[])[]): Item[] {
-  let merged: Item[] = [];
+function mergeSorted(
+  lists: readonly (readonly number[])[],
+  compare: (a: number, b: number) => number,
+): number[] {
+  let merged: number[] = [];
   for (const list of lists) {
-    const out: Item[] = [];
+    const out: number[] = [];
     let i = 0;
     let j = 0;
     while (i < merged.length && j < list.length) {
-      const left = merged[i] as Item;
-      const right = list[j] as Item;
-      if (byRange(right, left) < 0) {
+      const left = merged[i] as number;
+      const right = list[j] as number;
+      if (compare(right, left) < 0) {
         out.push(right);
         j++;
       } else {
@@ -362,32 +472,23 @@ function mergeSorted(lists: readonly (readonly Item[])[]): Item[] {
         i++;
       }
     }
-    while (i < merged.length) out.push(merged[i++] as Item);
-    while (j < list.length) out.push(list[j++] as Item);
+    while (i < merged.length) out.push(merged[i++] as number);
+    while (j < list.length) out.push(list[j++] as number);
     merged = out;
   }
   return merged;
-}
-
-function advance(
-  best: Item | undefined,
-  bestOther: Item | undefined,
-  item: Item,
-): { best: Item | undefined; bestOther: Item | undefined } {
-  if (best === undefined || item.range.end > best.range.end) {
-    return { best: item, bestOther: best !== undefined && best.group !== item.group ? best : bestOther };
-  }
-  if (item.group !== best.group && (bestOther === undefined || item.range.end > bestOther.range.end)) {
-    return { best, bestOther: item };
-  }
-  return { best, bestOther };
 }
 
 /**
  * Rules of different policies that apply to the same target. Targets with the same set of
  * policies are checked once, and the finding names one of them and how many more share it.
  */
-function lintAcrossTargets(input: LintInput, byPolicy: ReadonlyMap<string, PolicyRules>): Diagnostic[] {
+function lintAcrossTargets(
+  input: LintInput,
+  rules: Rules,
+  groups: readonly PolicyRules[],
+  groupOf: ReadonlyMap<string, number>,
+): Diagnostic[] {
   // One index for all targets: a lookup per name rather than a pass over every policy per target.
   const regionIndex = indexRegions(input.policies.map((p) => p.policy));
   const namesByTarget = new Map<string, { environment: string; target: Target; names: string[] }>();
@@ -402,34 +503,40 @@ function lintAcrossTargets(input: LintInput, byPolicy: ReadonlyMap<string, Polic
     namesByTarget.set(key, found);
   }
 
-  const groups = new Map<string, { policies: string[]; targets: Target[] }>();
+  const shared = new Map<string, { policies: PolicyRules[]; targets: Target[] }>();
   for (const { environment, target, names } of namesByTarget.values()) {
     const regions = regionsFitting(names, regionIndex.get(environment));
     // Offline the target's region is unknown; when the names fit several regions, do not guess.
     if (regions.length !== 1) continue;
     const keys = [...new Set(names)]
       .map((name) => policyKey({ environment, region: regions[0] ?? '', policy: name }))
-      .filter((k) => byPolicy.has(k))
+      .filter((k) => groupOf.has(k))
       .sort();
     if (keys.length < 2) continue;
-    const groupKey = keys.join('\u0001');
-    const group = groups.get(groupKey) ?? { policies: keys, targets: [] };
-    group.targets.push(target);
-    groups.set(groupKey, group);
+    const sharedKey = keys.join('\u0001');
+    const found = shared.get(sharedKey) ?? {
+      policies: keys.map((k) => groups[groupOf.get(k) as number] as PolicyRules),
+      targets: [],
+    };
+    found.targets.push(target);
+    shared.set(sharedKey, found);
   }
 
   const out: Diagnostic[] = [];
-  for (const { policies, targets } of groups.values()) {
+  for (const { policies, targets } of shared.values()) {
     const sorted = [...targets].sort((a, b) => (targetKey(a) < targetKey(b) ? -1 : 1));
     const first = sorted[0];
     if (first === undefined) continue;
     const more = sorted.length > 1 ? ` and ${sorted.length - 1} more target(s)` : '';
     const context = `both apply to ${targetLabel(first)}${more}`;
-    const rules = policies.flatMap((k) => byPolicy.get(k) ?? []);
     out.push(
       ...lintOverlaps(
-        mergeSorted(rules.map((r) => r.ranges)),
-        rules.flatMap((r) => r.exact),
+        rules,
+        mergeSorted(
+          policies.map((p) => p.ranges),
+          rules.byRange,
+        ),
+        policies.flatMap((p) => p.exact),
         'cross',
         context,
       ),
@@ -450,8 +557,4 @@ function shown(origin: RuleOrigin): string {
 
 function where(at: SourcePosition): string {
   return `${at.file}:${at.line}:${at.col}`;
-}
-
-function comparePositions(a: SourcePosition, b: SourcePosition): number {
-  return (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col;
 }

@@ -105,6 +105,39 @@ describe('lint messages name both rules', () => {
     );
   });
 
+  test('the same range in policies of two files: the rule in the file that sorts first is the one kept', () => {
+    // b.yaml is loaded first (it is listed first) but a.yaml is written first in file order.
+    const dir = makeProject({
+      'ecfence.yaml': 'policies: [policies/b.yaml, policies/a.yaml]\nenvironments:\n  cloud:\n    api: ess\n',
+      'policies/b.yaml': `environment: cloud
+policies:
+  - name: late
+    region: r1
+    type: ip
+    rules:
+      - source: 10.9.0.0/16
+associations:
+  - deployment: 5470a0010ebf437bb9294ea9fcba0ba0
+    policies: [early, late]
+`,
+      'policies/a.yaml': `environment: cloud
+policies:
+  - name: early
+    region: r1
+    type: ip
+    rules:
+      - source: 10.9.0.0/16
+`,
+    });
+    const found = load(dir).diagnostics;
+    expect(found.map((d) => `${d.file}:${d.line} ${d.code}`)).toEqual([
+      'policies/b.yaml:7 W_DUPLICATE_SOURCE',
+    ]);
+    expect(found[0]?.message).toContain(
+      "in policy 'late' is the same range as 10.9.0.0/16 of policy 'early' at policies/a.yaml:7:",
+    );
+  });
+
   test('a target whose policy names exist in several regions is not guessed at', () => {
     const dir = makeProject({
       'ecfence.yaml': 'environments:\n  cloud:\n    api: ess\n',
