@@ -29,6 +29,8 @@ const result = await build({
   target: 'node20',
   chunkNames: 'chunk-[hash]',
   sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   metafile: true,
   // CommonJS modules bundled into ESM (got's dependencies) call require() for Node built-ins;
