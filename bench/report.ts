@@ -37,6 +37,11 @@ export interface Target {
   figure: string;
 }
 
+/** `, median of N runs` for a scenario measured several times. */
+function runsNote(r: ScenarioResult): string {
+  return r.runs !== undefined && r.runs > 1 ? `, median of ${r.runs} runs` : '';
+}
+
 /** Plan requests allowed per environment read, whatever N. */
 export const PLAN_REQUEST_LIMIT = { ess: 2, serverless: 6 } as const;
 const PLAN_5000 = { size: 5000, wallMs: 1500, rssMb: 300 };
@@ -89,7 +94,7 @@ export function judgeTargets(
       name: `plan of N = 5,000 (${flavor}, no changes) under ${PLAN_5000.wallMs / 1000} s and ${PLAN_5000.rssMb} MB`,
       met: r ? r.wallMs < PLAN_5000.wallMs && r.peakRssMb < PLAN_5000.rssMb : undefined,
       figure: r
-        ? `${(r.wallMs / 1000).toFixed(2)} s wall, ${r.peakRssMb.toFixed(0)} MB peak RSS (latency ${options.latencyMs} ms)`
+        ? `${(r.wallMs / 1000).toFixed(2)} s wall${runsNote(r)}, ${r.peakRssMb.toFixed(0)} MB peak RSS (latency ${options.latencyMs} ms)`
         : 'not measured (add 5000 to --sizes)',
     });
   }
@@ -213,7 +218,9 @@ export function renderReport(report: BenchReport): string {
     '',
     '## Every scenario',
     '',
-    'Wall time is measured from spawning the process to its exit (Node start-up included); CPU time ' +
+    'Wall time is measured from spawning the process to its exit (Node start-up included); each plan ' +
+      'runs once to warm up and then several times, and its wall and CPU time are the medians (the wall ' +
+      'range in brackets) and its peak RSS the largest; apply and the baseline run once. CPU time ' +
       '(user + system) and peak RSS are the child process’s own `getrusage`. Requests are counted by the ' +
       'emulator. For apply, throughput is requests per second of executor time (from the apply report, ' +
       '0.1 s resolution, so only the large applies give a precise figure; requests before and after the ' +
@@ -237,7 +244,7 @@ export function renderReport(report: BenchReport): string {
         String(r.exitCode),
         String(r.operations),
         `${r.requests.total} (${r.requests.reads} GET, ${r.requests.writes} write)`,
-        s(r.wallMs),
+        r.wallRangeMs ? `${s(r.wallMs)} (${s(r.wallRangeMs[0])}–${s(r.wallRangeMs[1])})` : s(r.wallMs),
         s(r.cpuMs),
         mb(r.peakRssMb),
         notes.join(', '),

@@ -15,7 +15,7 @@ import { runEstate, type EstateResult } from './scenarios.js';
 
 const USAGE = `Usage: npm run bench -- [--sizes 100,1000,5000] [--latency 20] [--concurrency 8]
                          [--flavors ess,serverless] [--core-size 10000] [--empty-apply-max N]
-                         [--no-baseline] [--quick] [--out FILE] [--json FILE]`;
+                         [--plan-runs 5] [--no-baseline] [--quick] [--out FILE] [--json FILE]`;
 
 export interface BenchOptions {
   sizes: number[];
@@ -26,6 +26,8 @@ export interface BenchOptions {
   /** Largest N for which `apply, from empty` runs. */
   emptyApplyMax: number;
   baseline: boolean;
+  /** Measured runs of each plan scenario, after a warm-up run. */
+  planRuns: number;
   versionRuns: number;
   out?: string;
   json?: string;
@@ -57,6 +59,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       flavors: { type: 'string' },
       'core-size': { type: 'string' },
       'empty-apply-max': { type: 'string' },
+      'plan-runs': { type: 'string' },
       'no-baseline': { type: 'boolean' },
       quick: { type: 'boolean' },
       out: { type: 'string' },
@@ -85,6 +88,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       quick ? 1000 : Number.MAX_SAFE_INTEGER,
     ),
     baseline: values['no-baseline'] !== true,
+    planRuns: wholeNumber(values['plan-runs'], 'plan-runs', quick ? 3 : 5, 1),
     versionRuns: quick ? 5 : 15,
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values.json !== undefined ? { json: values.json } : {}),
@@ -157,6 +161,7 @@ export async function runBench(
           applyChanged: true,
           applyFromEmpty: size <= options.emptyApplyMax,
           baseline: options.baseline,
+          planRuns: options.planRuns,
           progress,
         }),
       );

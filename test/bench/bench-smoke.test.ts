@@ -16,6 +16,7 @@ const quiet: EstateOptions = {
   applyChanged: true,
   applyFromEmpty: true,
   baseline: true,
+  planRuns: 2,
   progress: () => undefined,
 };
 
@@ -71,6 +72,11 @@ describe.concurrent('bench scenarios (built CLI, emulator in a child process)', 
     ]);
     const by = (name: string) => result.scenarios.find((s) => s.scenario === name);
     expect(by('plan, no changes')?.requests.total).toBe(2);
+    // Plans are measured twice after a warm-up: the median and the range are reported.
+    expect(by('plan, no changes')?.runs).toBe(2);
+    const range = by('plan, no changes')?.wallRangeMs ?? [0, 0];
+    expect(range[0]).toBeLessThanOrEqual(by('plan, no changes')?.wallMs ?? -1);
+    expect(range[1]).toBeGreaterThanOrEqual(by('plan, no changes')?.wallMs ?? Infinity);
     expect(by('plan, no changes')?.operations).toBe(0);
     expect(by('plan, 10% changed')?.operations).toBeGreaterThan(0);
     expect(by('baseline read')?.requests.total).toBe(20 + 60);
