@@ -64,7 +64,7 @@ export function lintPolicies(input: LintInput): Diagnostic[] {
     if (group === undefined) {
       group = groups.length;
       groupOf.set(key, group);
-      groups.push({ key, ranges: [], exact: [] });
+      groups.push({ ranges: [], exact: [] });
     }
     const { ranges, exact } = groups[group] as PolicyRules;
     const { type } = policy;
@@ -195,7 +195,6 @@ class Rules {
 
 /** A policy's rules (all declarations of one environment/region/name) as the overlap checks read them. */
 interface PolicyRules {
-  key: string;
   /** Ids of its IPv4 ranges no broader than BROAD_PREFIX, sorted by `Rules.byRange`. */
   ranges: number[];
   /** Ids of its sources compared for equality (endpoint ids, GUIDs), in the order they were visited. */
