@@ -53,6 +53,13 @@ export async function startEmulatorProcess(options: {
     throw error;
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A parent that ends without close() (an error, process.exit, a signal the bench turns into an
+  // exit) must not leave the emulator running with its estate in memory.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
   return {
     url,
     async requests() {
@@ -66,6 +73,7 @@ export async function startEmulatorProcess(options: {
       await res.arrayBuffer();
     },
     async close() {
+      process.off('exit', killOnExit);
       child.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });

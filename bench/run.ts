@@ -205,6 +205,9 @@ async function main(): Promise<number> {
 
 // Only when run as the entry point, so that the smoke test can import runBench and friends.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // Interrupted: exit through 'exit', where each emulator process this run started is killed.
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   main().then(
     (code) => {
       process.exitCode = code;

@@ -3,6 +3,8 @@
  * built CLI and the emulator in a child process, and the report. Times are never asserted; request
  * counts are deterministic and are.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { baselinePaths } from '../../bench/baseline.js';
 import { measureCore } from '../../bench/core.js';
@@ -55,6 +57,21 @@ describe('phase order check', () => {
     const remove = { method: 'DELETE', path: `${create.path}/a1`, status: 200 };
     expect(writesInPhaseOrder([create, associate, remove])).toBe(true);
     expect(writesInPhaseOrder([associate, create])).toBe(false);
+  });
+});
+
+describe('emulator process of the bench', () => {
+  it('does not outlive a bench process that exits without closing it', { timeout: 60_000 }, async () => {
+    const script = `
+      const { startEmulatorProcess } = await import(${JSON.stringify(join(process.cwd(), 'dist', 'bench', 'emulator-process.js'))});
+      const emulator = await startEmulatorProcess({ flavor: 'cloud', seed: {}, latencyMs: 0 });
+      console.log(emulator.url);
+      process.exit(1);
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const url = run.stdout.trim();
+    expect(url, run.stderr).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await expect(fetch(`${url}/_emulator/requests`)).rejects.toThrow();
   });
 });
 
