@@ -31,6 +31,16 @@ function repoRoot(): string {
   return dir;
 }
 
+/** The middle value (the mean of the middle two for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /** Built artefacts the benchmark runs as child processes (`npm run build` makes them). */
 export const BUILT = {
   cli: join(repoRoot(), 'dist', 'bin', 'ecfence.js'),

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureCore, type CoreMeasure } from './core.js';
 import type { EstateFlavor } from './estate.js';
-import { BUILT, measureNode } from './measure.js';
+import { BUILT, measureNode, median } from './measure.js';
 import { judgeTargets, renderReport, type BenchReport, type Machine, type StartupMeasure } from './report.js';
 import { runEstate, type EstateResult } from './scenarios.js';
 
@@ -112,11 +112,6 @@ function machine(): Machine {
     date: new Date().toISOString().slice(0, 10),
   };
 }
-
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 /** `ecfence --version` as a user starts it, against bare Node running an empty script. */
 export async function measureStartup(runs: number): Promise<StartupMeasure> {

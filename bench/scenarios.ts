@@ -18,7 +18,7 @@ import {
   type Estate,
   type EstateFlavor,
 } from './estate.js';
-import { BUILT, measureNode, type ProcessMeasure } from './measure.js';
+import { BUILT, measureNode, median, type ProcessMeasure } from './measure.js';
 
 export const API_KEY = 'bench-api-key-0123456789';
 
@@ -191,14 +191,6 @@ function runsText(runs: number): string {
   return `a warm-up run, then ${runs} measured`;
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-
 /**
  * A plan scenario run `runs` times after a warm-up run (the emulator's first answer of a large
  * listing is slower while its JIT warms up, which says nothing about ecfence): one wall time on a
@@ -221,7 +213,7 @@ async function repeatedPlan(
     if (i > 0) results.push(result);
   }
   const [first] = results;
-  if (first === undefined) throw new Error('--runs must be at least 1');
+  if (first === undefined) throw new Error('--plan-runs must be at least 1');
   for (const r of results) {
     if (JSON.stringify(r.requests) !== JSON.stringify(first.requests) || r.operations !== first.operations) {
       throw new Error(
