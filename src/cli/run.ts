@@ -225,21 +225,22 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   try {
+    const commands = await import('./commands/index.js');
     switch (command) {
       case 'validate':
-        return await (await import('./commands/validate.js')).runValidate(values, io);
+        return await commands.runValidate(values, io);
       case 'plan':
-        return await (await import('./commands/plan.js')).runPlan(values, io);
+        return await commands.runPlan(values, io);
       case 'apply':
-        return await (await import('./commands/apply.js')).runApply(values, parsed.positionals, io);
+        return await commands.runApply(values, parsed.positionals, io);
       case 'metadata':
-        return await (await import('./commands/metadata.js')).runMetadata(values, io);
+        return await commands.runMetadata(values, io);
       case 'export':
-        return await (await import('./commands/export.js')).runExport(values, io);
+        return await commands.runExport(values, io);
       case 'explain':
-        return await (await import('./commands/explain.js')).runExplain(values, io);
+        return await commands.runExplain(values, io);
       case 'emulator':
-        return await (await import('./commands/emulator.js')).runEmulator(values, io);
+        return await commands.runEmulator(values, io);
     }
   } catch (error) {
     reportError(error, io);

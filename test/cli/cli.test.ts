@@ -2,7 +2,7 @@
  * End-to-end: the built binary, run the way a user runs it, against the emulator over HTTP.
  * Asserts stdout, stderr and exit codes (SPEC §4).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -92,6 +92,24 @@ describe('ecfence CLI (built binary)', () => {
         .filter((path) => !isBuiltin(path) && !/^dist\/bin\/chunk-[A-Z0-9]+\.js$/.test(path));
       expect(foreign, output).toEqual([]);
     }
+  });
+
+  it('keeps all commands in one chunk that --version and --help do not load', () => {
+    const meta = JSON.parse(readFileSync(join(repoRoot, 'dist', 'bundle-meta.json'), 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }>;
+    };
+    const commandFiles = readdirSync(join(repoRoot, 'src', 'cli', 'commands'))
+      .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
+      .map((f) => `dist/src/cli/commands/${f.replace(/\.ts$/, '.js')}`);
+    const holding = Object.entries(meta.outputs)
+      .filter(([, { inputs }]) => commandFiles.some((f) => f in inputs))
+      .map(([output, { inputs }]) => ({ output, commands: commandFiles.filter((f) => f in inputs) }));
+    expect(holding).toHaveLength(1);
+    expect(holding[0]?.commands).toEqual(commandFiles);
+    const entryImports = meta.outputs['dist/bin/ecfence.js']?.imports ?? [];
+    expect(entryImports.filter((i) => i.path === holding[0]?.output).map((i) => i.kind)).toEqual([
+      'dynamic-import',
+    ]);
   });
 
   it.concurrent('rejects unknown commands and flags with exit 3', async ({ expect }) => {
