@@ -294,6 +294,10 @@ function lintBreadth(origin: RuleOrigin, range: Ipv4Range | undefined): Diagnost
   return undefined;
 }
 
+/** Where a rule names its source set: one array for all rules. */
+const SOURCE_FIELD = ['source'] as const;
+const EGRESS_TARGET_FIELD = ['egress_rule', 'target'] as const;
+
 function lintEmptySets(input: LintInput): Diagnostic[] {
   const declOf = new Map<string, SourceSetDecl>();
   for (const decl of input.decls) if (!declOf.has(decl.name)) declOf.set(decl.name, decl);
@@ -316,9 +320,8 @@ function lintEmptySets(input: LintInput): Diagnostic[] {
     const written: unknown = (yaml.value as { policies?: unknown }).policies;
     const entry = Array.isArray(written) ? (written[index] as { rules?: unknown }) : undefined;
     if (!Array.isArray(entry?.rules)) continue;
+    const field = policy.type === 'egress_firewall' ? EGRESS_TARGET_FIELD : SOURCE_FIELD;
     (entry.rules as unknown[]).forEach((rule, ruleIndex) => {
-      const field =
-        policy.type === 'egress_firewall' ? (['egress_rule', 'target'] as const) : (['source'] as const);
       let value: unknown = rule;
       for (const f of field)
         value =
@@ -352,7 +355,7 @@ function lintEmptySets(input: LintInput): Diagnostic[] {
  */
 function lintOverlaps(
   rules: Rules,
-  items: readonly number[],
+  items: ArrayLike<number>,
   exact: readonly number[],
   mode: 'same' | 'cross',
   context: string,
@@ -400,7 +403,8 @@ function lintOverlaps(
   // The current run of equal ranges: its first item, and its first item of another policy.
   let runFirst = NONE;
   let runOther = NONE;
-  for (const item of items) {
+  for (let n = 0; n < items.length; n++) {
+    const item = items[n] as number;
     const itemStart = start[item] as number;
     const itemEnd = end[item] as number;
     const sameRun = runFirst !== NONE && start[runFirst] === itemStart && end[runFirst] === itemEnd;
@@ -449,31 +453,38 @@ function duplicatedInWrittenOrder(rules: Rules, exact: readonly number[]): numbe
 
 /**
  * Sorted lists merged into one sorted list; on ties the earlier list first, so the result is what
- * a stable sort of their concatenation gives.
+ * a stable sort of their concatenation gives. Merged list by list between two buffers of the final
+ * size: every target's policies are merged, and growing arrays by push made this the lint's
+ * largest allocation.
  */
 function mergeSorted(
   lists: readonly (readonly number[])[],
   compare: (a: number, b: number) => number,
-): number[] {
-  let merged: number[] = [];
+): Int32Array {
+  let total = 0;
+  for (const list of lists) total += list.length;
+  let merged = new Int32Array(total);
+  let out = new Int32Array(total);
+  let size = 0;
   for (const list of lists) {
-    const out: number[] = [];
     let i = 0;
     let j = 0;
-    while (i < merged.length && j < list.length) {
+    let k = 0;
+    while (i < size && j < list.length) {
       const left = merged[i] as number;
       const right = list[j] as number;
       if (compare(right, left) < 0) {
-        out.push(right);
+        out[k++] = right;
         j++;
       } else {
-        out.push(left);
+        out[k++] = left;
         i++;
       }
     }
-    while (i < merged.length) out.push(merged[i++] as number);
-    while (j < list.length) out.push(list[j++] as number);
-    merged = out;
+    while (i < size) out[k++] = merged[i++] as number;
+    while (j < list.length) out[k++] = list[j++] as number;
+    [merged, out] = [out, merged];
+    size = k;
   }
   return merged;
 }
