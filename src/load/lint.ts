@@ -1,6 +1,6 @@
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
-import { parseIpv4Range } from '../model/ipv4.js';
+import { ipv4RangeCode, parseIpv4Range } from '../model/ipv4.js';
 import type { Ipv4Range } from '../model/ipv4.js';
 import { targetKey, targetLabel } from '../model/types.js';
 import type { DesiredPolicy, SourcePosition, Target } from '../model/types.js';
@@ -56,14 +56,16 @@ export function lintPolicies(input: LintInput): Diagnostic[] {
   // Each rule's range is parsed once and each policy's ranges sorted once: the checks within a
   // policy and across the policies of every target all start from these.
   const groups: PolicyRules[] = [];
-  const groupOf = new Map<string, number>();
+  const groupOf: GroupIndex = new Map();
   input.policies.forEach((located, p) => {
     const { policy } = located;
-    const key = policyKey({ environment: policy.environment, region: policy.region, policy: policy.name });
-    let group = groupOf.get(key);
+    const scope = scopeKey(policy.environment, policy.region);
+    let byName = groupOf.get(scope);
+    if (byName === undefined) groupOf.set(scope, (byName = new Map()));
+    let group = byName.get(policy.name);
     if (group === undefined) {
       group = groups.length;
-      groupOf.set(key, group);
+      byName.set(policy.name, group);
       groups.push({ ranges: [], exact: [] });
     }
     const { ranges, exact } = groups[group] as PolicyRules;
@@ -71,15 +73,17 @@ export function lintPolicies(input: LintInput): Diagnostic[] {
     forEachRuleValue(located, input.sources, (value, ruleIndex) => {
       const id = rules.add(p, group, ruleIndex, value);
       if (type === 'ip' || type === 'egress_firewall') {
-        const range = parseIpv4Range(value);
-        if (range === undefined) return;
+        const code = ipv4RangeCode(value);
+        if (code < 0) return;
+        const prefix = code % 64;
         // Broad ranges are rare: only they need the rule's origin (and egress protocol) to judge.
-        if (range.prefix < BROAD_PREFIX) {
-          const broad = lintBreadth(rules.origin(id), range);
+        if (prefix < BROAD_PREFIX) {
+          const broad = lintBreadth(rules.origin(id), parseIpv4Range(value));
           if (broad !== undefined) out.push(broad);
         }
-        if (type === 'ip' && range.prefix >= BROAD_PREFIX) {
-          rules.setRange(id, range.start, range.end);
+        if (type === 'ip' && prefix >= BROAD_PREFIX) {
+          const start = (code - prefix) / 64;
+          rules.setRange(id, start, start + 2 ** (32 - prefix) - 1);
           ranges.push(id);
         }
       } else if (type !== 'remote_cluster') {
@@ -102,14 +106,14 @@ export function lintPolicies(input: LintInput): Diagnostic[] {
 class Rules {
   /** Rules so far; the typed arrays below have room for `capacity`. */
   private count = 0;
-  private capacity = 1024;
+  private capacity: number;
   /** Per rule id: the index of its policy in the input, its policy's group and its written rule index. */
-  private policy = new Int32Array(this.capacity);
-  group = new Int32Array(this.capacity);
-  private rule = new Int32Array(this.capacity);
+  private policy: Int32Array;
+  group: Int32Array;
+  private rule: Int32Array;
   /** Per rule id, for `ip` rules in the overlap checks: the range, as unsigned integers. */
-  start = new Uint32Array(this.capacity);
-  end = new Uint32Array(this.capacity);
+  start: Uint32Array;
+  end: Uint32Array;
   /** Per rule id: the value (address, CIDR, endpoint id). */
   private readonly value: string[] = [];
   /** Per policy: its first rule id, and its origins once one was asked for. */
@@ -122,6 +126,15 @@ class Rules {
     private readonly policies: readonly LocatedPolicy[],
     private readonly sources: SourceTable,
   ) {
+    // Room for the normalised rules: as many as the expanded ones, give or take duplicates.
+    let rules = 0;
+    for (const located of policies) rules += located.policy.rules.length;
+    this.capacity = Math.max(1024, rules);
+    this.policy = new Int32Array(this.capacity);
+    this.group = new Int32Array(this.capacity);
+    this.rule = new Int32Array(this.capacity);
+    this.start = new Uint32Array(this.capacity);
+    this.end = new Uint32Array(this.capacity);
     this.first = new Int32Array(policies.length).fill(-1);
     this.origins = policies.map(() => undefined);
     const order = policies.map((_, p) => p);
@@ -251,13 +264,15 @@ function regionsFitting(
   names: readonly string[],
   regionsOf: ReadonlyMap<string, ReadonlySet<string>> | undefined,
 ): string[] {
-  const sets = [...new Set(names)].flatMap((name) => {
+  // The regions of every name that is declared somewhere (a name listed twice intersects nothing away).
+  let fitting: string[] | undefined;
+  for (const name of names) {
     const regions = regionsOf?.get(name);
-    return regions === undefined ? [] : [regions];
-  });
-  const [first, ...rest] = sets;
-  if (first === undefined) return [];
-  return [...first].filter((r) => rest.every((s) => s.has(r))).sort();
+    if (regions === undefined) continue;
+    fitting = fitting === undefined ? [...regions] : fitting.filter((r) => regions.has(r));
+    if (fitting.length === 0) return fitting;
+  }
+  return fitting === undefined ? [] : fitting.sort();
 }
 
 // ------------------------------------------------------------------ single rules
@@ -459,10 +474,9 @@ function duplicatedInWrittenOrder(rules: Rules, exact: readonly number[]): numbe
  * size: every target's policies are merged, and growing arrays by push made this the lint's
  * largest allocation.
  */
-function mergeSorted(
-  lists: readonly (readonly number[])[],
-  compare: (a: number, b: number) => number,
-): Int32Array {
+function mergeSorted(lists: readonly (readonly number[])[], rules: Rules): Int32Array {
+  // `byRange`, deciding on the range alone where it differs: the usual case, without a call.
+  const { start, end, byRange } = rules;
   let total = 0;
   for (const list of lists) total += list.length;
   let merged = new Int32Array(total);
@@ -475,7 +489,17 @@ function mergeSorted(
     while (i < size && j < list.length) {
       const left = merged[i] as number;
       const right = list[j] as number;
-      if (compare(right, left) < 0) {
+      const rightStart = start[right] as number;
+      const leftStart = start[left] as number;
+      const rightEnd = end[right] as number;
+      const leftEnd = end[left] as number;
+      const rightFirst =
+        rightStart !== leftStart
+          ? rightStart < leftStart
+          : rightEnd !== leftEnd
+            ? rightEnd > leftEnd
+            : byRange(right, left) < 0;
+      if (rightFirst) {
         out[k++] = right;
         j++;
       } else {
@@ -499,7 +523,7 @@ function lintAcrossTargets(
   input: LintInput,
   rules: Rules,
   groups: readonly PolicyRules[],
-  groupOf: ReadonlyMap<string, number>,
+  groupOf: GroupIndex,
 ): Diagnostic[] {
   // One index for all targets: a lookup per name rather than a pass over every policy per target.
   const regionIndex = indexRegions(input.policies.map((p) => p.policy));
@@ -517,17 +541,18 @@ function lintAcrossTargets(
 
   const shared = new Map<string, { policies: PolicyRules[]; targets: Target[] }>();
   for (const { environment, target, names } of namesByTarget.values()) {
-    const regions = regionsFitting(names, regionIndex.get(environment));
+    const unique = [...new Set(names)];
+    const regions = regionsFitting(unique, regionIndex.get(environment));
     // Offline the target's region is unknown; when the names fit several regions, do not guess.
     if (regions.length !== 1) continue;
-    const keys = [...new Set(names)]
-      .map((name) => policyKey({ environment, region: regions[0] ?? '', policy: name }))
-      .filter((k) => groupOf.has(k))
-      .sort();
-    if (keys.length < 2) continue;
-    const sharedKey = keys.join('\u0001');
+    const byName = groupOf.get(scopeKey(environment, regions[0] ?? ''));
+    // In name order, as a policy's key (environment/region/name) sorts within one scope.
+    const declared = unique.filter((name) => byName?.has(name) === true).sort();
+    if (byName === undefined || declared.length < 2) continue;
+    const ids = declared.map((name) => byName.get(name) as number);
+    const sharedKey = ids.join(',');
     const found = shared.get(sharedKey) ?? {
-      policies: keys.map((k) => groups[groupOf.get(k) as number] as PolicyRules),
+      policies: ids.map((id) => groups[id] as PolicyRules),
       targets: [],
     };
     found.targets.push(target);
@@ -546,7 +571,7 @@ function lintAcrossTargets(
         rules,
         mergeSorted(
           policies.map((p) => p.ranges),
-          rules.byRange,
+          rules,
         ),
         policies.flatMap((p) => p.exact),
         'cross',
@@ -559,8 +584,11 @@ function lintAcrossTargets(
 
 // ------------------------------------------------------------------ helpers
 
-function policyKey(o: { environment: string; region: string; policy: string }): string {
-  return `${o.environment}/${o.region}/${o.policy}`;
+/** Policy groups by environment and region (see `scopeKey`), then by policy name. */
+type GroupIndex = Map<string, Map<string, number>>;
+
+function scopeKey(environment: string, region: string): string {
+  return `${environment}\u0000${region}`;
 }
 
 function shown(origin: RuleOrigin): string {

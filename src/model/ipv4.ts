@@ -22,14 +22,19 @@ export const IPV4_TOTAL = 2 ** 32;
  * parses a few hundred thousand of these per run.
  */
 export function parseIpv4Address(value: string): number | undefined {
+  return ipv4AddressIn(value, 0, value.length);
+}
+
+/** `parseIpv4Address` of `value` from `from` to `to` (exclusive), without slicing it out. */
+function ipv4AddressIn(value: string, from: number, to: number): number | undefined {
   let n = 0;
   let octet = 0;
   let digits = 0;
   let parts = 0;
-  for (let i = 0; i <= value.length; i++) {
-    const c = i < value.length ? value.charCodeAt(i) : DOT;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? value.charCodeAt(i) : DOT;
     if (c === DOT) {
-      if (digits === 0 || octet > 255 || (i < value.length && parts === 3)) return undefined;
+      if (digits === 0 || octet > 255 || (i < to && parts === 3)) return undefined;
       n = n * 256 + octet;
       parts++;
       octet = 0;
@@ -52,21 +57,38 @@ const ZERO = 48;
  * 10.0.0.0–10.255.255.255), which is how a network filter applies such a rule.
  */
 export function parseIpv4Range(value: string): Ipv4Range | undefined {
-  const slash = value.indexOf('/');
-  const base = parseIpv4Address(slash === -1 ? value : value.slice(0, slash));
-  if (base === undefined) return undefined;
-  const prefix = slash === -1 ? 32 : parsePrefix(value.slice(slash + 1));
-  if (prefix === undefined) return undefined;
-  const size = 2 ** (32 - prefix);
-  const start = base - (base % size);
-  return { start, end: start + size - 1, prefix };
+  const code = ipv4RangeCode(value);
+  if (code < 0) return undefined;
+  const prefix = code % 64;
+  const start = (code - prefix) / 64;
+  return { start, end: start + 2 ** (32 - prefix) - 1, prefix };
 }
 
-/** `0`–`32`, without leading zeros. */
-function parsePrefix(text: string): number | undefined {
-  if (!/^(0|[1-9][0-9]?)$/.test(text)) return undefined;
-  const prefix = Number(text);
-  return prefix > 32 ? undefined : prefix;
+/**
+ * `parseIpv4Range` as one number, start · 64 + prefix (exact: 38 bits), or -1 when `value` is not
+ * an address or CIDR. For the lint, which ranks every rule of an estate and keeps no object per rule.
+ */
+export function ipv4RangeCode(value: string): number {
+  const slash = value.indexOf('/');
+  const base = ipv4AddressIn(value, 0, slash === -1 ? value.length : slash);
+  if (base === undefined) return -1;
+  const prefix = slash === -1 ? 32 : prefixAt(value, slash + 1);
+  if (prefix < 0) return -1;
+  const size = 2 ** (32 - prefix);
+  return (base - (base % size)) * 64 + prefix;
+}
+
+/** The rest of `value` from `from` as a prefix length, `0`–`32` without leading zeros; else -1. */
+function prefixAt(value: string, from: number): number {
+  const length = value.length - from;
+  if (length < 1 || length > 2) return -1;
+  const first = value.charCodeAt(from) - ZERO;
+  if (first < 0 || first > 9 || (first === 0 && length === 2)) return -1;
+  if (length === 1) return first;
+  const second = value.charCodeAt(from + 1) - ZERO;
+  if (second < 0 || second > 9) return -1;
+  const prefix = first * 10 + second;
+  return prefix > 32 ? -1 : prefix;
 }
 
 export function formatIpv4Address(n: number): string {

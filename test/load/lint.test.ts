@@ -138,6 +138,22 @@ policies:
     );
   });
 
+  test('a policy that writes more rules than it keeps still reports the right rule past the first thousand', () => {
+    // 700 addresses written twice keep 700 rules but visit 1,400, then a rule inside a later range.
+    const addresses = Array.from({ length: 700 }, (_, i) => `192.168.${i >> 8}.${i & 255}`);
+    const rules = [...addresses, ...addresses, '172.16.5.5', '172.16.0.0/16'];
+    const dir = makeProject({
+      'ecfence.yaml': 'environments:\n  cloud:\n    api: ess\n',
+      'policies/p.yaml': `environment: cloud\npolicies:\n  - name: big\n    region: r1\n    type: ip\n    rules:\n${rules
+        .map((source) => `      - source: ${source}\n`)
+        .join('')}`,
+    });
+    const contained = load(dir).diagnostics.filter((d) => d.code === 'W_CONTAINED_SOURCE');
+    expect(contained.map((d) => `${d.file}:${d.line} ${d.message}`)).toEqual([
+      'policies/p.yaml:1407 policies[0].rules[1400].source: 172.16.5.5 is inside 172.16.0.0/16 at policies/p.yaml:1408:17, so it allows nothing more',
+    ]);
+  });
+
   test('a target whose policy names exist in several regions is not guessed at', () => {
     const dir = makeProject({
       'ecfence.yaml': 'environments:\n  cloud:\n    api: ess\n',
