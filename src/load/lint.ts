@@ -1,6 +1,6 @@
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
-import { ipv4RangeCode, parseIpv4Range } from '../model/ipv4.js';
+import { ipv4CodeEnd, ipv4CodePrefix, ipv4CodeStart, ipv4RangeCode, parseIpv4Range } from '../model/ipv4.js';
 import type { Ipv4Range } from '../model/ipv4.js';
 import { targetKey, targetLabel } from '../model/types.js';
 import type { DesiredPolicy, SourcePosition, Target } from '../model/types.js';
@@ -75,15 +75,14 @@ export function lintPolicies(input: LintInput): Diagnostic[] {
       if (type === 'ip' || type === 'egress_firewall') {
         const code = ipv4RangeCode(value);
         if (code < 0) return;
-        const prefix = code % 64;
+        const prefix = ipv4CodePrefix(code);
         // Broad ranges are rare: only they need the rule's origin (and egress protocol) to judge.
         if (prefix < BROAD_PREFIX) {
           const broad = lintBreadth(rules.origin(id), parseIpv4Range(value));
           if (broad !== undefined) out.push(broad);
         }
         if (type === 'ip' && prefix >= BROAD_PREFIX) {
-          const start = (code - prefix) / 64;
-          rules.setRange(id, start, start + 2 ** (32 - prefix) - 1);
+          rules.setRange(id, ipv4CodeStart(code), ipv4CodeEnd(code));
           ranges.push(id);
         }
       } else if (type !== 'remote_cluster') {

@@ -59,9 +59,7 @@ const ZERO = 48;
 export function parseIpv4Range(value: string): Ipv4Range | undefined {
   const code = ipv4RangeCode(value);
   if (code < 0) return undefined;
-  const prefix = code % 64;
-  const start = (code - prefix) / 64;
-  return { start, end: start + 2 ** (32 - prefix) - 1, prefix };
+  return { start: ipv4CodeStart(code), end: ipv4CodeEnd(code), prefix: ipv4CodePrefix(code) };
 }
 
 /**
@@ -76,6 +74,19 @@ export function ipv4RangeCode(value: string): number {
   if (prefix < 0) return -1;
   const size = 2 ** (32 - prefix);
   return (base - (base % size)) * 64 + prefix;
+}
+
+/** The prefix length, first address and last address of an `ipv4RangeCode`. */
+export function ipv4CodePrefix(code: number): number {
+  return code % 64;
+}
+
+export function ipv4CodeStart(code: number): number {
+  return (code - (code % 64)) / 64;
+}
+
+export function ipv4CodeEnd(code: number): number {
+  return ipv4CodeStart(code) + 2 ** (32 - (code % 64)) - 1;
 }
 
 /** The rest of `value` from `from` as a prefix length, `0`–`32` without leading zeros; else -1. */

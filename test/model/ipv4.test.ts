@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ipv4RangeCode, parseIpv4Address, parseIpv4Range } from '../../src/model/ipv4.js';
+import {
+  ipv4CodeEnd,
+  ipv4CodePrefix,
+  ipv4CodeStart,
+  ipv4RangeCode,
+  parseIpv4Address,
+  parseIpv4Range,
+} from '../../src/model/ipv4.js';
 
 describe('IPv4 ranges', () => {
   it('reads addresses and CIDRs as the interval they allow, host bits ignored', () => {
@@ -40,12 +47,21 @@ describe('IPv4 ranges', () => {
     expect(parseIpv4Address('1.2.3.4/32')).toBeUndefined();
   });
 
-  it('packs a range into one number that gives back its start and prefix', () => {
-    for (const value of ['0.0.0.0/0', '10.1.2.3/9', '172.16.0.0/12', '255.255.255.255', '8.8.8.8/30']) {
-      const range = parseIpv4Range(value);
+  it('packs a range into one number that gives back its prefix, first and last address', () => {
+    const cases: [string, number, number, number][] = [
+      ['0.0.0.0/0', 0, 0, 2 ** 32 - 1],
+      ['10.1.2.3/9', 9, 0x0a000000, 0x0a7fffff],
+      ['172.16.0.0/12', 12, 0xac100000, 0xac1fffff],
+      ['255.255.255.255', 32, 2 ** 32 - 1, 2 ** 32 - 1],
+      ['8.8.8.9/30', 30, 0x08080808, 0x0808080b],
+    ];
+    for (const [value, prefix, start, end] of cases) {
       const code = ipv4RangeCode(value);
-      expect(code % 64, value).toBe(range?.prefix);
-      expect((code - (code % 64)) / 64, value).toBe(range?.start);
+      expect([ipv4CodePrefix(code), ipv4CodeStart(code), ipv4CodeEnd(code)], value).toEqual([
+        prefix,
+        start,
+        end,
+      ]);
     }
   });
 });
