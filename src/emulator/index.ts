@@ -7,7 +7,7 @@ import { EmulatorSetupError } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { loadState, saveState } from './persist.js';
 import { applySeed, loadSeedData } from './seed.js';
-import { createRequestHandler, type ServerContext } from './server.js';
+import { createRequestHandler, type EncodedReply, type ServerContext } from './server.js';
 import { addDeployment, addProject, createEmptyState } from './state.js';
 import type {
   EmulatorFlavor,
@@ -96,7 +96,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   }
   const logger = options.logger ?? silentLogger();
   const { state, fromFile } = initialState(options);
+  const answers = new Map<string, EncodedReply>();
   const persist = (): void => {
+    answers.clear();
     if (options.statePath !== undefined) saveState(options.statePath, state);
   };
   persist();
@@ -109,6 +111,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     requestLog,
     recordBodies: options.recordBodies === true,
     persist,
+    answers,
     logger,
   };
   if (options.apiKeys !== undefined) ctx.apiKeys = [...options.apiKeys];

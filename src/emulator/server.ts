@@ -39,6 +39,13 @@ export interface ServerContext {
   recordBodies: boolean;
   /** Called after every successful mutation (state file write). */
   persist(): void;
+  /**
+   * Encoded answers to GETs of the APIs, by request URL, valid until the state changes: the owner
+   * clears it in `persist` and the server on every other method. A 5,000-ruleset listing is 10 MB
+   * of JSON; encoding it again for each read made the emulator, not the latency it simulates, most
+   * of a large plan's wait, and on a shared machine it took CPU from the client being measured.
+   */
+  answers: Map<string, EncodedReply>;
   apiKeys?: readonly string[];
   basicAuth?: { username: string; password: string };
   logger: Logger;
@@ -251,7 +258,14 @@ function faultReply(family: Family, fault: FaultKind, retryAfterSeconds: number)
   ]);
 }
 
-function send(res: ServerResponse, reply: Reply): void {
+/** A reply as sent: status, headers and the JSON body as bytes. */
+export interface EncodedReply {
+  status: number;
+  headers: Record<string, string>;
+  payload: Buffer | undefined;
+}
+
+function encode(reply: Reply): EncodedReply {
   const headers: Record<string, string> = { ...reply.headers };
   let payload: Buffer | undefined;
   if (reply.body !== undefined && reply.status !== 204) {
@@ -261,7 +275,15 @@ function send(res: ServerResponse, reply: Reply): void {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(payload.length);
   }
-  res.writeHead(reply.status, headers);
+  return { status: reply.status, headers, payload };
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  sendEncoded(res, encode(reply));
+}
+
+function sendEncoded(res: ServerResponse, { status, headers, payload }: EncodedReply): void {
+  res.writeHead(status, headers);
   res.end(payload);
 }
 
@@ -363,6 +385,9 @@ async function handle(
 
   let reply: Reply;
   let mutated = false;
+  // A GET answer already encoded for this state (see ServerContext.answers); not while bodies are
+  // recorded, whose log keeps each answer as data.
+  const answerKey = method === 'GET' && !ctx.recordBodies ? (req.url ?? path) : undefined;
   try {
     if (!authorized(ctx, req.headers.authorization)) {
       req.resume();
@@ -376,16 +401,33 @@ async function handle(
         throw apiError(405, 'root.method_not_allowed', `Method ${method} is not allowed on ${path}`);
       throw apiError(404, 'root.resource_not_found', `No API resource at ${path}`);
     }
+    const known = answerKey === undefined ? undefined : ctx.answers.get(answerKey);
+    if (known !== undefined) {
+      req.resume();
+      if (decision.fault === 'reset_after_commit') {
+        record(known.status, 'reset_after_commit');
+        res.socket?.destroy();
+        return;
+      }
+      record(known.status);
+      sendEncoded(res, known);
+      return;
+    }
     const body = method === 'GET' || method === 'DELETE' ? (req.resume(), undefined) : await readBody(req);
     requestBody = body;
     const params = (match.pattern.exec(path) ?? []).slice(1).map((s) => decodeURIComponent(s));
-    reply = match.handle({
-      params,
-      query: url.searchParams,
-      body,
-      headers: req.headers,
-      state: ctx.getState(),
-    });
+    try {
+      reply = match.handle({
+        params,
+        query: url.searchParams,
+        body,
+        headers: req.headers,
+        state: ctx.getState(),
+      });
+    } finally {
+      // Whatever a write did, even half of it before failing, no answer encoded before it stands.
+      if (method !== 'GET') ctx.answers.clear();
+    }
     mutated = method !== 'GET' && reply.status < 300;
   } catch (err) {
     if (!(err instanceof EmulatorApiError)) throw err;
@@ -398,7 +440,9 @@ async function handle(
     return;
   }
   record(reply.status, undefined, reply.status === 204 ? undefined : reply.body);
-  send(res, reply);
+  const encoded = encode(reply);
+  if (answerKey !== undefined && reply.status < 300) ctx.answers.set(answerKey, encoded);
+  sendEncoded(res, encoded);
 }
 
 async function handleAdmin(

@@ -277,6 +277,46 @@ describe('deployments traffic-filter API (cloud flavor)', () => {
     expect((await call(emu, 'GET', '/api/v1/deployments/unknown')).status).toBe(404);
   });
 
+  it('answers a repeated read as before, and every read after a write (API, admin or owner) sees it', async () => {
+    const listing = `${RULESETS}?include_associations=true`;
+    const first = await call(emu, 'GET', listing);
+    expect(await call(emu, 'GET', listing)).toEqual(first);
+    // Another query is another answer.
+    expect((await call(emu, 'GET', RULESETS)).body).toEqual({ rulesets: [] });
+
+    const id = ((await call(emu, 'POST', RULESETS, { body: ipRuleset() })).body as AnyJson).id as string;
+    const names = async (): Promise<string[]> =>
+      ((await call(emu, 'GET', listing)).body as AnyJson).rulesets.map((r: AnyJson) => r.name);
+    expect(await names()).toEqual(['office']);
+
+    await call(emu, 'PUT', `${RULESETS}/${id}`, { body: ipRuleset({ name: 'renamed' }) });
+    expect(await names()).toEqual(['renamed']);
+    // A refused write changes nothing, and the answer is still right after it.
+    expect((await call(emu, 'PUT', `${RULESETS}/${id}`, { body: { name: 'x' } })).status).toBe(400);
+    expect(await names()).toEqual(['renamed']);
+
+    const deployments = async (): Promise<string[]> =>
+      ((await call(emu, 'GET', '/api/v1/deployments')).body as AnyJson).deployments.map((d: AnyJson) => d.id);
+    expect(await deployments()).toEqual(['dep1', 'dep2', 'depEu']);
+    const viaAdmin = await fetch(`${emu.url}/_emulator/deployments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'dep3', name: 'three', region: 'us-east-1' }),
+    });
+    expect(viaAdmin.status).toBe(201);
+    expect(await deployments()).toEqual(['dep1', 'dep2', 'depEu', 'dep3']);
+    emu.addDeployment({ id: 'dep4', name: 'four', region: 'us-east-1' });
+    expect(await deployments()).toEqual(['dep1', 'dep2', 'depEu', 'dep3', 'dep4']);
+
+    await call(emu, 'POST', `/api/v1/deployments/traffic-filter/rulesets/${id}/associations`, {
+      body: { entity_type: 'deployment', id: 'dep3' },
+    });
+    const associated = (await call(emu, 'GET', listing)).body as AnyJson;
+    expect(associated.rulesets[0].associations).toEqual([{ entity_type: 'deployment', id: 'dep3' }]);
+    await call(emu, 'DELETE', `${RULESETS}/${id}?ignore_associations=true`);
+    expect(await names()).toEqual([]);
+  });
+
   it('auto-attaches include_by_default rulesets to deployments created later, never retroactively', async () => {
     const auto = (
       (await call(emu, 'POST', RULESETS, { body: ipRuleset({ include_by_default: true }) })).body as AnyJson
