@@ -291,7 +291,8 @@ function declaredTargetsOf(
   const targets = new Map<string, LiveTarget>(live.targets.map((t) => [targetKey(t.target), t]));
   const declaredTargets = new Map<DesiredPolicy, Map<string, Target>>();
   for (const a of desired.associations) {
-    const at = a.position ?? { file: '<config>' };
+    // Read only to report: a position is looked up when first read (see LocatedAssociation).
+    const at = () => a.position ?? { file: '<config>' };
     const key = targetKey(a.target);
     const liveTarget = targets.get(key);
     if (!liveTarget) {
@@ -300,7 +301,7 @@ function declaredTargetsOf(
           'error',
           'E_UNKNOWN_TARGET',
           `${targetLabel(a.target)} does not exist in environment '${env}' (or is not visible to this API key)`,
-          at,
+          at(),
         ),
       );
       continue;
@@ -313,7 +314,7 @@ function declaredTargetsOf(
           'error',
           'E_UNKNOWN_POLICY',
           `policy '${a.policyName}' is not declared in environment '${env}' for region ${liveTarget.region}`,
-          at,
+          at(),
         ),
       );
       continue;
@@ -324,7 +325,7 @@ function declaredTargetsOf(
           'error',
           'E_REGION_MISMATCH',
           `policy '${policy.name}' is in region ${policy.region} but ${targetLabel(a.target)} is in ${liveTarget.region}; a policy can only apply to targets in its region`,
-          at,
+          at(),
         ),
       );
       continue;

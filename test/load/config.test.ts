@@ -219,6 +219,33 @@ describe('hostile and broken files', () => {
     ]);
   });
 
+  test('text is read as written: a byte order mark is dropped, a written U+FFFD is kept', () => {
+    const policyText = (description: string) =>
+      `environment: cloud\npolicies:\n  - name: p\n    region: us-east-1\n    type: ip\n    rules:\n      - { source: 10.0.0.0/8, description: "${description}" }\n`;
+    const result = load(
+      project(CONFIG, {
+        'policies/a.yaml': `\uFEFF${policyText('office')}`,
+        'policies/b.yaml': policyText('r\uFFFDsum\u00e9').replace('name: p', 'name: q'),
+      }),
+    );
+    expect(where(result.diagnostics)).toEqual([]);
+    // Columns count from the first character written, not from the mark.
+    const marked = load(project(CONFIG, { 'policies/a.yaml': '\uFEFFenvironment: nowhere\n' }));
+    expect(where(marked.diagnostics)).toEqual(['policies/a.yaml:1:14 E_UNKNOWN_ENV']);
+    const descriptions = result.desired?.environments[0]?.policies
+      .filter((p) => p.name === 'p' || p.name === 'q')
+      .map((p) => p.rules[0]?.description);
+    expect(descriptions).toEqual(['office', 'r\uFFFDsum\u00e9']);
+    // NUL in otherwise valid UTF-8, and a surrogate encoded as UTF-8 (not valid UTF-8).
+    const nul = new TextEncoder().encode('environment: cloud\n# \u0000\n');
+    const surrogate = Uint8Array.from([0x61, 0x3a, 0x20, 0xed, 0xa0, 0x80, 0x0a]);
+    const refused = load(project(CONFIG, { 'policies/a.yaml': nul, 'policies/b.yaml': surrogate }));
+    expect(where(refused.diagnostics)).toEqual([
+      'policies/a.yaml:0:0 E_NOT_TEXT',
+      'policies/b.yaml:0:0 E_NOT_TEXT',
+    ]);
+  });
+
   test('an alias bomb is refused', () => {
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 9; i++) {
