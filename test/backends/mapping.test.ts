@@ -51,6 +51,22 @@ describe('deployments mapping', () => {
     });
     expect(sparse).toEqual(full);
     expect(sparse.rules).toEqual([{ source: '10.0.0.0/8' }]);
+    // A source with anything else beside it keeps every managed field, in one order.
+    const mixed = rulesetToLivePolicy(ctx, {
+      ...full,
+      rules: [
+        { id: 'r3', source: '10.0.0.0/8', description: 'office', remote_cluster_id: 'c1' },
+        { id: 'r4', description: 'vpn', source: '192.168.0.1' },
+      ],
+    });
+    expect(mixed.rules).toEqual([
+      { source: '10.0.0.0/8', description: 'office', remote_cluster_id: 'c1' },
+      { source: '192.168.0.1', description: 'vpn' },
+    ]);
+    expect(mixed.rules.map((r) => Object.keys(r))).toEqual([
+      ['source', 'description', 'remote_cluster_id'],
+      ['source', 'description'],
+    ]);
     expect(sparse.description).toBe('');
     expect(sparse.associations).toEqual([]);
     expect(sparse.hiddenAssociations).toBe(0);

@@ -10,7 +10,7 @@ import type {
   Target,
 } from '../../model/types.js';
 import { lazyFingerprint } from '../lazy-fingerprint.js';
-import { asArray, asObject, malformed, optionalString, requireString } from '../wire.js';
+import { asArray, asObject, malformed, optionalString, requireString, sourceRule } from '../wire.js';
 import type { WireContext, WireObject } from '../wire.js';
 
 /**
@@ -34,6 +34,16 @@ const RULE_STRING_FIELDS = [
  */
 export function ruleFromWire(ctx: WireContext, raw: unknown): Rule {
   const obj: WireRule = asObject(ctx, raw, 'rule');
+  if (
+    isSet(obj.source) &&
+    !isSet(obj.azure_endpoint_name) &&
+    !isSet(obj.azure_endpoint_guid) &&
+    !isSet(obj.remote_cluster_id) &&
+    !isSet(obj.remote_cluster_org_id) &&
+    (obj.egress_rule === undefined || obj.egress_rule === null)
+  ) {
+    return sourceRule(obj.source, obj.description);
+  }
   const rule: Rule = {};
   if (isSet(obj.source)) rule.source = obj.source;
   if (isSet(obj.description)) rule.description = obj.description;

@@ -10,7 +10,7 @@ import type {
   Target,
 } from '../../model/types.js';
 import { lazyFingerprint } from '../lazy-fingerprint.js';
-import { asArray, asObject, optionalString, requireString } from '../wire.js';
+import { asArray, asObject, optionalString, requireString, sourceRule } from '../wire.js';
 import type { WireContext, WireObject } from '../wire.js';
 
 /**
@@ -48,6 +48,9 @@ const RULE_FIELDS = ['source', 'description', 'azure_endpoint_name', 'azure_endp
 /** Named reads, not a loop over RULE_FIELDS: a read maps 100,000 rules (see the ess mapping). */
 export function ruleFromWire(ctx: WireContext, raw: unknown): Rule {
   const obj: WireRule = asObject(ctx, raw, 'rule');
+  if (isSet(obj.source) && !isSet(obj.azure_endpoint_name) && !isSet(obj.azure_endpoint_guid)) {
+    return sourceRule(obj.source, obj.description);
+  }
   const rule: Rule = {};
   if (isSet(obj.source)) rule.source = obj.source;
   if (isSet(obj.description)) rule.description = obj.description;
