@@ -139,9 +139,11 @@ function canonicalPolicy(policy: DesiredPolicy, config: EnvironmentConfig): unkn
   return { ...withoutPosition(policy), rules };
 }
 
+/** The own fields but `position`, which is not read: a declared entry looks its position up when read. */
 function withoutPosition<T extends { position?: unknown }>(value: T): Omit<T, 'position'> {
-  const { position: _position, ...rest } = value;
-  return rest;
+  const rest: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) if (key !== 'position') rest[key] = value[key as keyof T];
+  return rest as Omit<T, 'position'>;
 }
 
 /** Code-unit order: the same on every machine, whatever the locale. */
