@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { EmulatorApiError, EmulatorSetupError } from './errors.js';
 import { newHexId, newUniqueId } from './ids.js';
 import { addDeployment, addProject, createFilter } from './state.js';
 import type { EmulatorFlavor, EmulatorState, RegionMetadata, SeedData, StoredRuleset } from './types.js';
+import { yamlLib } from '../load/read-yaml.js';
 import { isObject, validateRulesetRequest } from './validate.js';
 
 /** Reads a seed file (JSON or YAML; YAML is a superset of JSON) or passes an object through. */
@@ -18,7 +18,7 @@ export function loadSeedData(seed: SeedData | string): SeedData {
   let parsed: unknown;
   try {
     // JSON is YAML too, and JSON.parse reads a seed of thousands of objects many times faster.
-    parsed = looksLikeJson(text) ? parseJsonOrYaml(text) : parseYaml(text);
+    parsed = looksLikeJson(text) ? parseJsonOrYaml(text) : yamlLib().parse(text);
   } catch (err) {
     throw new EmulatorSetupError(
       `emulator seed ${seed} is not valid JSON or YAML: ${(err as Error).message}`,
@@ -39,7 +39,7 @@ function parseJsonOrYaml(text: string): unknown {
     return JSON.parse(text) as unknown;
   } catch {
     // Flow-style YAML also starts with `{`: let the YAML parser read it (and report its errors).
-    return parseYaml(text);
+    return yamlLib().parse(text);
   }
 }
 

@@ -1,5 +1,5 @@
-import { Document, isMap, isSeq } from 'yaml';
 import { ruleKey } from '../diff/rules.js';
+import { yamlLib } from '../load/read-yaml.js';
 import {
   targetKey,
   type LiveEnvironment,
@@ -133,6 +133,7 @@ function targetEntry(target: Target): Record<string, unknown> {
 
 /** Turns the live state of one environment into policy files (see the module comment). */
 export function exportEnvironment(live: LiveEnvironment, options: ExportOptions): ExportResult {
+  const { Document, isMap, isSeq } = yamlLib();
   const env = options.environment;
   const warnings: string[] = [];
   const policies = live.policies

@@ -110,6 +110,9 @@ describe('ecfence CLI (built binary)', () => {
     expect(entryImports.filter((i) => i.path === holding[0]?.output).map((i) => i.kind)).toEqual([
       'dynamic-import',
     ]);
+    // `yaml` (positions, export, seed files) is required where used, not compiled by every command.
+    const bundled = Object.values(meta.outputs).flatMap(({ inputs }) => Object.keys(inputs));
+    expect(bundled.filter((input) => input.startsWith('node_modules/yaml/'))).toEqual([]);
   });
 
   it.concurrent('rejects unknown commands and flags with exit 3', async ({ expect }) => {
