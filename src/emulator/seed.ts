@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { yamlLib } from '../yaml-lib.js';
 import { EmulatorApiError, EmulatorSetupError } from './errors.js';
 import { newHexId, newUniqueId } from './ids.js';
 import { addDeployment, addProject, createFilter } from './state.js';
 import type { EmulatorFlavor, EmulatorState, RegionMetadata, SeedData, StoredRuleset } from './types.js';
-import { yamlLib } from '../load/read-yaml.js';
 import { isObject, validateRulesetRequest } from './validate.js';
 
 /** Reads a seed file (JSON or YAML; YAML is a superset of JSON) or passes an object through. */

@@ -1,5 +1,5 @@
 import { ruleKey } from '../diff/rules.js';
-import { yamlLib } from '../load/read-yaml.js';
+import { yamlLib } from '../yaml-lib.js';
 import {
   targetKey,
   type LiveEnvironment,

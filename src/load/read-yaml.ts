@@ -1,8 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { FAILSAFE_SCHEMA, load as loadFast, Type } from 'js-yaml';
-import type * as Yaml from 'yaml';
 import type { Document, LineCounter, Node } from 'yaml';
+import { yamlLib } from '../yaml-lib.js';
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { SourcePosition } from '../model/types.js';
@@ -41,17 +40,6 @@ export type YamlParser = 'fast' | 'exact';
 interface Located {
   doc: Document.Parsed;
   lineCounter: LineCounter;
-}
-
-/**
- * `yaml`, loaded on first use (synchronously: it ships CommonJS for Node): a run whose files all
- * take the fast path and that reports no position never pays for loading it. Everything else that
- * uses `yaml` (export, the emulator's seed files) loads it here too, so that it stays out of the
- * bundle's commands chunk, which every command compiles (it was a fifth of the chunk).
- */
-let yamlModule: typeof Yaml | undefined;
-export function yamlLib(): typeof Yaml {
-  return (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 }
 
 // Keyed by the file object so that the model can stay plain data: a position knows its file, and
