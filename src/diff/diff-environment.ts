@@ -3,11 +3,13 @@ import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
 import {
   targetKey,
   targetLabel,
+  type DesiredAssociation,
   type DesiredEnvironment,
   type DesiredPolicy,
   type LiveEnvironment,
   type LivePolicy,
   type LiveTarget,
+  type SourcePosition,
   type Target,
 } from '../model/types.js';
 import type { FieldChange, PlanNote, Refusal } from '../plan/types.js';
@@ -291,8 +293,6 @@ function declaredTargetsOf(
   const targets = new Map<string, LiveTarget>(live.targets.map((t) => [targetKey(t.target), t]));
   const declaredTargets = new Map<DesiredPolicy, Map<string, Target>>();
   for (const a of desired.associations) {
-    // Read only to report: a position is looked up when first read (see LocatedAssociation).
-    const at = () => a.position ?? { file: '<config>' };
     const key = targetKey(a.target);
     const liveTarget = targets.get(key);
     if (!liveTarget) {
@@ -301,7 +301,7 @@ function declaredTargetsOf(
           'error',
           'E_UNKNOWN_TARGET',
           `${targetLabel(a.target)} does not exist in environment '${env}' (or is not visible to this API key)`,
-          at(),
+          declaredAt(a),
         ),
       );
       continue;
@@ -314,7 +314,7 @@ function declaredTargetsOf(
           'error',
           'E_UNKNOWN_POLICY',
           `policy '${a.policyName}' is not declared in environment '${env}' for region ${liveTarget.region}`,
-          at(),
+          declaredAt(a),
         ),
       );
       continue;
@@ -325,7 +325,7 @@ function declaredTargetsOf(
           'error',
           'E_REGION_MISMATCH',
           `policy '${policy.name}' is in region ${policy.region} but ${targetLabel(a.target)} is in ${liveTarget.region}; a policy can only apply to targets in its region`,
-          at(),
+          declaredAt(a),
         ),
       );
       continue;
@@ -335,6 +335,14 @@ function declaredTargetsOf(
     set.set(key, a.target);
   }
   return declaredTargets;
+}
+
+/**
+ * Where an association was declared, for a diagnostic about it: read only to report, since a
+ * loaded association looks its position up when first read (see LocatedAssociation).
+ */
+function declaredAt(a: DesiredAssociation): SourcePosition | { file: string } {
+  return a.position ?? { file: '<config>' };
 }
 
 /** The change of one declared policy; the live policies it replaces go to `removals`. */
