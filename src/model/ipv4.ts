@@ -76,6 +76,20 @@ export function ipv4RangeCode(value: string): number {
   return (base - (base % size)) * 64 + prefix;
 }
 
+/**
+ * An address, or a CIDR without host bits, written the one way `parseIpv4Range` reads (four decimal
+ * parts and a prefix without leading zeros). Parses the address once, in place (no range object, no
+ * slice, no regex): the loader checks every source of an estate with it.
+ */
+export function isIpv4Network(value: string): boolean {
+  const slash = value.indexOf('/');
+  const base = ipv4AddressIn(value, 0, slash === -1 ? value.length : slash);
+  if (base === undefined) return false;
+  if (slash === -1) return true;
+  const prefix = prefixAt(value, slash + 1);
+  return prefix >= 0 && base % 2 ** (32 - prefix) === 0;
+}
+
 /** The prefix length, first address and last address of an `ipv4RangeCode`. */
 export function ipv4CodePrefix(code: number): number {
   return code % 64;

@@ -4,11 +4,28 @@ import {
   ipv4CodePrefix,
   ipv4CodeStart,
   ipv4RangeCode,
+  isIpv4Network,
   parseIpv4Address,
   parseIpv4Range,
 } from '../../src/model/ipv4.js';
 
 describe('IPv4 ranges', () => {
+  it('tells a network as written (an address, or a CIDR without host bits) from anything else', () => {
+    for (const ok of ['192.168.1.7', '10.0.0.0/8', '0.0.0.0/0', '10.0.0.8/29', '255.255.255.255/32']) {
+      expect(isIpv4Network(ok), ok).toBe(true);
+    }
+    for (const not of [
+      '10.0.0.5/8',
+      '10.0.0.0/',
+      '10.0.0.0/08',
+      '10.0.0.0/33',
+      '10.0.0.0/8/8',
+      '010.0.0.0',
+    ]) {
+      expect(isIpv4Network(not), not).toBe(false);
+    }
+  });
+
   it('reads addresses and CIDRs as the interval they allow, host bits ignored', () => {
     expect(parseIpv4Range('192.168.1.7')).toEqual({ start: 0xc0a80107, end: 0xc0a80107, prefix: 32 });
     expect(parseIpv4Range('10.0.0.5/8')).toEqual({ start: 0x0a000000, end: 0x0affffff, prefix: 8 });
