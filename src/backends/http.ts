@@ -1,11 +1,11 @@
 import * as http from 'node:http';
 import type { ClientRequest } from 'node:http';
 import * as https from 'node:https';
-import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import { got, type CancelableRequest, type Got, type Response } from 'got';
 import type { Logger } from '../log.js';
 import { ApiError, UserInputError } from '../model/errors.js';
+import { isLoopbackHost } from './endpoint-policy.js';
 
 /**
  * The one HTTP client all back ends use (API.md §1, §7, gotchas 27–28).
@@ -120,13 +120,6 @@ const TLS_VERIFY_CODES = new Set([
   'CERT_NOT_YET_VALID',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
-
-/** Plain http is allowed only where nothing can listen in: the local machine. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
-}
 
 export class HttpClient {
   private readonly client: Got;

@@ -5,6 +5,7 @@ import type { ApiKind, EnvironmentConfig } from '../model/types.js';
 import { CAPABILITIES } from './capabilities.js';
 import type { BackendContext } from './context.js';
 import { createDeploymentsBackend } from './deployments/backend.js';
+import { ALLOWED_ENDPOINTS_VAR, endpointRefusal, readAllowedOrigins } from './endpoint-policy.js';
 import { HttpClient } from './http.js';
 import type { Credentials, HttpCounters, RetryOptions } from './http.js';
 import { createServerlessBackend } from './serverless/backend.js';
@@ -39,7 +40,8 @@ export interface ConnectedBackend extends Backend {
 
 /**
  * Creates the back end for one environment. Throws `UserInputError` (naming the variable or file,
- * never a secret) when credentials, endpoint or `ca_file` are missing or unusable. Sends nothing.
+ * never a secret) when credentials, endpoint or `ca_file` are missing or unusable, or when the
+ * endpoint is not one a key may be sent to (endpoint-policy.ts). Sends nothing.
  */
 export function createBackend(config: EnvironmentConfig, options: BackendOptions): ConnectedBackend {
   const entry = REGISTRY[config.api];
@@ -65,6 +67,12 @@ export function createHttpClient(config: EnvironmentConfig, options: BackendOpti
   const endpoint = config.endpoint !== '' ? config.endpoint : capabilities.defaultEndpoint;
   if (endpoint === undefined) {
     throw new UserInputError(`environment ${config.name}: api ${config.api} needs an endpoint`);
+  }
+  // The last gate before a key is attached: whatever path led here, a key goes only where the
+  // run's environment allows (the loader reports the same refusal earlier, with its position).
+  const refusal = endpointRefusal(endpoint, readAllowedOrigins(options.env[ALLOWED_ENDPOINTS_VAR]));
+  if (refusal !== undefined) {
+    throw new UserInputError(`environment ${config.name}: endpoint: ${refusal}`);
   }
   return new HttpClient({
     environment: config.name,

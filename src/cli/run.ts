@@ -93,6 +93,9 @@ Global options:
   -h, --help          help for a command: ecfence <command> --help
   --version           print the version
 
+API keys are sent only to https://api.elastic-cloud.com, loopback (the emulator), or an origin
+listed in ECFENCE_ALLOWED_ENDPOINTS (comma-separated, e.g. https://ece.example.com:12443).
+
 Exit codes: 0 ok, 1 error, 2 changes (plan --detailed-exitcode), 3 invalid input,
             4 refused by a safety guard, 5 apply partly failed.`;
 

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as IpAddr from 'ipaddr.js';
+import { isLoopbackHost } from '../backends/endpoint-policy.js';
 import { isIpv4Network } from '../model/ipv4.js';
 import type { PolicyType } from '../model/types.js';
 
@@ -149,10 +150,4 @@ export function checkEndpoint(value: string): { endpoint: string } | FormatProbl
 
 function invalidEndpoint(message: string): FormatProblem {
   return { severity: 'error', code: 'E_INVALID_ENDPOINT', message };
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  if (hostname === 'localhost' || hostname === '[::1]') return true;
-  if (!ipaddr.IPv4.isValidFourPartDecimal(hostname)) return false;
-  return ipaddr.IPv4.parse(hostname).range() === 'loopback';
 }

@@ -6,6 +6,7 @@ import type { DesiredState } from '../model/types.js';
 import { checkSemantics } from './checks.js';
 import { caFilesOf, checkCredentials, normaliseConfig, policyPathsOf } from './config.js';
 import type { PolicyPathEntry } from './config.js';
+import { checkAllowedEndpoints } from './endpoints.js';
 import { buildDesiredState } from './desired.js';
 import { collectSourceDecls, isFileLevelError, normalisePolicyFiles } from './normalise.js';
 import type { PolicyFileInput } from './normalise.js';
@@ -23,11 +24,17 @@ export interface LoadOptions {
   configPath?: string;
   /** Base for relative paths and for the paths shown in diagnostics; default `process.cwd()`. */
   cwd?: string;
-  /** Where credential variables are looked up (only with `requireCredentials`); default `process.env`. */
+  /**
+   * The run's environment variables, default `process.env`: credentials (only with
+   * `requireCredentials`) and `ECFENCE_ALLOWED_ENDPOINTS` are looked up here.
+   */
   env?: Record<string, string | undefined>;
   /** `--env` filter: only these environments end up in the desired state. Unknown names are errors. */
   environments?: string[];
-  /** plan/apply: each selected environment's key variable(s) must be set and non-empty. */
+  /**
+   * Commands that connect: each selected environment's key variable(s) must be set and non-empty,
+   * and its endpoint must be one a key may be sent to.
+   */
   requireCredentials?: boolean;
   /** How YAML is parsed (see `YamlParser`); default `fast`. Both give the same result. */
   yamlParser?: YamlParser;
@@ -136,7 +143,9 @@ export function loadProject(options: LoadOptions): LoadResult {
   const selected = selectEnvironments(options.environments, config.environments, config.brokenEnvironments);
   diagnostics.push(...selected.diagnostics);
   if (options.requireCredentials) {
-    diagnostics.push(...checkCredentials(config, selected.names, options.env ?? process.env));
+    const env = options.env ?? process.env;
+    diagnostics.push(...checkCredentials(config, selected.names, env));
+    diagnostics.push(...checkAllowedEndpoints(config, selected.names, env));
   }
 
   const files = collected.files.map(show);

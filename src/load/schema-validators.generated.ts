@@ -116,7 +116,7 @@ const schema11 = {
         },
         endpoint: {
           description:
-            'API base URL without `/api/v1`. Default `https://api.elastic-cloud.com` for ess and serverless; required for ece. `http://` is refused except on loopback.',
+            'API base URL without `/api/v1`. Default `https://api.elastic-cloud.com` for ess and serverless; required for ece. `http://` is refused except on loopback. Any other origin than the default and loopback must be listed in the environment variable `ECFENCE_ALLOWED_ENDPOINTS`.',
           type: 'string',
           minLength: 1,
         },
@@ -184,7 +184,7 @@ const schema12 = {
     },
     endpoint: {
       description:
-        'API base URL without `/api/v1`. Default `https://api.elastic-cloud.com` for ess and serverless; required for ece. `http://` is refused except on loopback.',
+        'API base URL without `/api/v1`. Default `https://api.elastic-cloud.com` for ess and serverless; required for ece. `http://` is refused except on loopback. Any other origin than the default and loopback must be listed in the environment variable `ECFENCE_ALLOWED_ENDPOINTS`.',
       type: 'string',
       minLength: 1,
     },

@@ -102,6 +102,9 @@ describe('action.yml', () => {
     expect(existsSync(join(repoRoot, 'dist', 'scripts', 'github', 'pr-comment.js'))).toBe(true);
     // No input is spliced into the script itself.
     expect(step?.run).not.toContain('${{');
+    // Where keys may go is the workflow's to say (an input), never a file of the repository's.
+    expect(action.inputs['allowed-endpoints']?.default).toBe('');
+    expect(step?.env?.['ECFENCE_ALLOWED_ENDPOINTS']).toBe('${{ inputs.allowed-endpoints }}');
   });
 
   it('plans, comments once and updates that comment, and turns exit 2 into changes=true', async () => {

@@ -12,6 +12,8 @@ policies:
       - source: 10.0.0.0/8
 `;
 
+const ECE_ORIGIN = 'https://ece.example.com:12443';
+
 function project(config: string, extra: Record<string, string | Uint8Array> = {}) {
   return makeProject({ 'ecfence.yaml': config, 'policies/cloud.yaml': POLICY, ...extra });
 }
@@ -164,14 +166,20 @@ safety:
   test('credentials: checked only with requireCredentials, naming the variable, never the value', () => {
     const dir = project(CONFIG, { 'policies/onprem.yaml': 'environment: onprem\npolicies: []\n' });
     expect(load(dir).diagnostics).toEqual([]);
-    const missing = load(dir, { requireCredentials: true, env: { EC_API_KEY: '' } });
+    const missing = load(dir, {
+      requireCredentials: true,
+      env: { EC_API_KEY: '', ECFENCE_ALLOWED_ENDPOINTS: ECE_ORIGIN },
+    });
     expect(where(missing.diagnostics)).toEqual([
       'ecfence.yaml:2:3 E_MISSING_CREDENTIALS',
       'ecfence.yaml:7:18 E_MISSING_CREDENTIALS',
     ]);
     expect(missing.diagnostics[0]?.message).toMatch(/EC_API_KEY, which is empty/);
     expect(missing.diagnostics[1]?.message).toMatch(/ECE_API_KEY, which is not set/);
-    const ok = load(dir, { requireCredentials: true, env: { EC_API_KEY: 'essu_SECRET', ECE_API_KEY: 'x' } });
+    const ok = load(dir, {
+      requireCredentials: true,
+      env: { EC_API_KEY: 'essu_SECRET', ECE_API_KEY: 'x', ECFENCE_ALLOWED_ENDPOINTS: ECE_ORIGIN },
+    });
     expect(ok.diagnostics).toEqual([]);
     expect(JSON.stringify(ok)).not.toContain('essu_SECRET');
     // Only the selected environments need credentials.
@@ -181,6 +189,40 @@ safety:
       env: { EC_API_KEY: 'k' },
     });
     expect(filtered.diagnostics).toEqual([]);
+  });
+
+  test('endpoint: with requireCredentials, a key goes only to the official API, loopback or a listed origin', () => {
+    const dir = project(CONFIG, { 'policies/onprem.yaml': 'environment: onprem\npolicies: []\n' });
+    const keys = { EC_API_KEY: 'k', ECE_API_KEY: 'k' };
+    // Offline (validate, explain): no key is sent, nothing to judge.
+    expect(load(dir).diagnostics).toEqual([]);
+    const refused = load(dir, { requireCredentials: true, env: keys });
+    expect(where(refused.diagnostics)).toEqual(['ecfence.yaml:6:15 E_ENDPOINT_NOT_ALLOWED']);
+    expect(refused.diagnostics[0]?.message).toContain('environments.onprem.endpoint:');
+    expect(refused.diagnostics[0]?.message).toContain('ECFENCE_ALLOWED_ENDPOINTS');
+    expect(refused.desired).toBeUndefined();
+    // Listed (among others, with blanks): allowed. An entry that is not an https origin is an error.
+    const listed = ` https://other.example.com , ${ECE_ORIGIN}/ `;
+    const allowed = load(dir, {
+      requireCredentials: true,
+      env: { ...keys, ECFENCE_ALLOWED_ENDPOINTS: listed },
+    });
+    expect(allowed.diagnostics).toEqual([]);
+    const bad = load(dir, {
+      requireCredentials: true,
+      env: {
+        ...keys,
+        ECFENCE_ALLOWED_ENDPOINTS: `${ECE_ORIGIN},http://ece.example.com,https://x.example.com/api`,
+      },
+    });
+    expect(where(bad.diagnostics)).toEqual([
+      'ECFENCE_ALLOWED_ENDPOINTS:0:0 E_ALLOWED_ENDPOINTS',
+      'ECFENCE_ALLOWED_ENDPOINTS:0:0 E_ALLOWED_ENDPOINTS',
+    ]);
+    // Only the selected environments are judged.
+    expect(load(dir, { requireCredentials: true, environments: ['cloud'], env: keys }).diagnostics).toEqual(
+      [],
+    );
   });
 
   test('--env filter: unknown names are reported on <args>; only selected environments are returned', () => {

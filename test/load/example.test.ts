@@ -45,13 +45,19 @@ test('policies.example/ validates with no errors and no warnings', () => {
 
 test('policies.example/ with credentials required names the variables when unset', () => {
   const result = loadProject({ cwd: EXAMPLE, env: {}, requireCredentials: true });
-  expect(new Set(result.diagnostics.map((d) => d.code))).toEqual(new Set(['E_MISSING_CREDENTIALS']));
+  expect(new Set(result.diagnostics.map((d) => d.code))).toEqual(
+    new Set(['E_MISSING_CREDENTIALS', 'E_ENDPOINT_NOT_ALLOWED']),
+  );
   const messages = result.diagnostics.map((d) => d.message).join('\n');
   expect(messages).toContain("'hosted-prod' needs credentials in the environment variable EC_API_KEY");
   expect(messages).toContain("'onprem' needs credentials in the environment variable ECE_API_KEY");
+  // The on-premises ECE endpoint must be listed by the run (README: where keys may go).
+  const keys = { EC_API_KEY: 'k', ECE_API_KEY: 'k' };
+  const unlisted = loadProject({ cwd: EXAMPLE, env: keys, requireCredentials: true });
+  expect(unlisted.diagnostics.map((d) => d.code)).toEqual(['E_ENDPOINT_NOT_ALLOWED']);
   const ok = loadProject({
     cwd: EXAMPLE,
-    env: { EC_API_KEY: 'k', ECE_API_KEY: 'k' },
+    env: { ...keys, ECFENCE_ALLOWED_ENDPOINTS: 'https://ece-coordinator.example.com:12443' },
     requireCredentials: true,
   });
   expect(ok.diagnostics).toEqual([]);

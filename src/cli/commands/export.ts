@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { CAPABILITIES } from '../../backends/capabilities.js';
 import { exportEnvironment, joinExportedFiles, type ExportedFile } from '../../export/export-environment.js';
 import { caFilesOf, checkCredentials, normaliseConfig } from '../../load/config.js';
+import { checkAllowedEndpoints } from '../../load/endpoints.js';
 import { loadProject } from '../../load/index.js';
 import { readYamlFile } from '../../load/read-yaml.js';
 import { validateSchema } from '../../load/schema.js';
@@ -50,6 +51,7 @@ function loadEnvironments(flags: Flags, io: Io, names: readonly string[]): Desir
       }
     }
     diagnostics.push(...checkCredentials(model, names, io.env));
+    diagnostics.push(...checkAllowedEndpoints(model, names, io.env));
     if (!hasErrors(diagnostics)) {
       return {
         configDigest: '',
