@@ -122,7 +122,7 @@ prints the ordered plan. Writes nothing to any API.
 Without PLANFILE: plans, shows the plan, asks for confirmation (on a terminal) and applies it.
 With PLANFILE: applies exactly that saved plan, refusing it (exit 4) if the config or any live
 object it touches changed since it was made. Afterwards re-reads live state and reports whether
-it converged.
+it converged: nothing left to do and no policy with two live copies (exit 5 if not).
   --auto-approve     do not ask (required when stdin is not a terminal)
   --force            override the percentage guards (max_delete_percent, max_dissociate_percent)
   --no-delete        additive only: skip deletes and dissociations

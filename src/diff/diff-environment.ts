@@ -29,12 +29,20 @@ export interface PolicyChange {
   dissociate: Target[];
 }
 
-/** A live policy to remove: undeclared with `prune: true`, or the old half of a replacement. */
+/**
+ * A live policy to remove: undeclared with `prune: true`, the old half of a replacement, or an
+ * identical copy of a declared policy left by two concurrent applies.
+ */
 export interface PolicyRemoval {
   live: LivePolicy;
-  reason: 'pruned' | 'replaced';
+  reason: 'pruned' | 'replaced' | 'duplicate';
   /** The declared policy that replaces it (reason 'replaced'). */
   replacedBy?: DesiredPolicy;
+  /**
+   * Reason 'duplicate': the targets (by key) the copy that is kept ends up on. An association of
+   * this copy with one of them moves to the kept copy; it is not lost.
+   */
+  keeperTargets?: ReadonlyMap<string, Target>;
   dissociate: Target[];
 }
 
@@ -125,6 +133,8 @@ interface Identities {
   oldHalves: Map<string, { live: LivePolicy; by: DesiredPolicy }>;
   /** The same halves per declared policy: looked up once per declared policy (no scan per policy). */
   oldHalvesBy: Map<DesiredPolicy, LivePolicy[]>;
+  /** Identical copies of a declared policy's matched live policy, to merge into it and delete. */
+  extrasBy: Map<DesiredPolicy, LivePolicy[]>;
   /** `keyOf` of the declared policies refused as ambiguous. */
   ambiguous: Set<string>;
   /** Undeclared live policies neither pruned nor replaced (reported, left untouched). */
@@ -138,6 +148,26 @@ function addOldHalf(ids: Identities, l: LivePolicy, by: DesiredPolicy): void {
   const list = ids.oldHalvesBy.get(by);
   if (list) list.push(l);
   else ids.oldHalvesBy.set(by, [l]);
+}
+
+/** Sorted: a message must not depend on the API's listing order. */
+const sortedIdsOf = (policies: readonly LivePolicy[]): string =>
+  policies
+    .map((p) => p.id)
+    .sort()
+    .join(', ');
+
+const KEEPER_RULE = 'the copy with the most associations, then the smallest id';
+
+/**
+ * Which of several identical copies is kept (first): the one with the most associations, hidden
+ * ones included (fewest to move, and a copy this key cannot fully see is not one to delete), then
+ * the smallest id. Deterministic, so two runs that merge at once keep the same copy.
+ */
+function keeperOrder(a: LivePolicy, b: LivePolicy): number {
+  const byAssociations =
+    b.associations.length + b.hiddenAssociations - (a.associations.length + a.hiddenAssociations);
+  return byAssociations || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 const isAmbiguous = (ids: Identities, d: DesiredPolicy): boolean =>
@@ -172,12 +202,14 @@ export function diffEnvironment(
     claimed: new Set(),
     oldHalves: new Map(),
     oldHalvesBy: new Map(),
+    extrasBy: new Map(),
     ambiguous: new Set(),
     unmanaged: [],
     toPrune: [],
   };
   // 1. Identity: exact (region, name) matches.
-  matchDeclared(env, desired.policies, indexByRegionAndName(livePolicies), ids, refusals, notes);
+  const liveByKey = indexByRegionAndName(livePolicies);
+  matchDeclared(env, desired.policies, liveByKey, capabilities.ruleOrder, ids, refusals, notes);
   // 2. Undeclared live policies: old halves of replacements, pruned, or unmanaged.
   classifyUndeclared(env, desired, livePolicies, policiesByName, ids, notes);
   // 3. Targets and declared associations.
@@ -198,10 +230,17 @@ export function diffEnvironment(
   return { environment: env, changes, removals, notes, refusals, diagnostics };
 }
 
+/**
+ * Identity. One live policy of the declared (region, name) is that policy. Several: the one of the
+ * declared type is, and the others are old halves of a replacement; several of the declared type
+ * that are identical copies (what two concurrent applies leave) are merged into one, chosen by
+ * `keeperOrder`; several that differ are ambiguous, and nothing is planned for that policy.
+ */
 function matchDeclared(
   env: string,
   policies: readonly DesiredPolicy[],
   liveByKey: Map<string, Map<string, LivePolicy[]>>,
+  ruleOrder: Capabilities['ruleOrder'],
   ids: Identities,
   refusals: Refusal[],
   notes: PlanNote[],
@@ -214,23 +253,31 @@ function matchDeclared(
       continue;
     }
     const sameType = candidates.filter((c) => c.type === d.type);
-    if (sameType.length === 1 && sameType[0]) {
-      ids.matches.set(d, sameType[0]);
-      ids.claimed.add(sameType[0].id);
-      for (const c of candidates) if (c !== sameType[0]) addOldHalf(ids, c, d);
+    const [keeper, ...extras] = [...sameType].sort(keeperOrder);
+    if (keeper && extras.every((e) => policyChanges(keeper, e, ruleOrder).length === 0)) {
+      ids.matches.set(d, keeper);
+      ids.claimed.add(keeper.id);
+      for (const c of candidates) if (c.type !== d.type) addOldHalf(ids, c, d);
+      if (extras.length === 0) continue;
+      ids.extrasBy.set(d, extras);
+      for (const e of extras) ids.claimed.add(e.id);
+      notes.push({
+        environment: env,
+        kind: 'duplicate',
+        message:
+          `duplicate: ${sameType.length} identical live policies named '${d.name}' in ${d.region}; ` +
+          `keeping ${keeper.id} (${KEEPER_RULE}), moving the associations of ${sortedIdsOf(extras)} to it and deleting them`,
+        policy: { region: d.region, name: d.name, id: keeper.id },
+      });
       continue;
     }
     ids.ambiguous.add(keyOf(d));
     for (const c of candidates) ids.claimed.add(c.id);
-    // Sorted: the message must not depend on the API's listing order.
-    const sortedIds = candidates
-      .map((c) => c.id)
-      .sort()
-      .join(', ');
+    const sortedIds = sortedIdsOf(candidates);
     refusals.push({
       environment: env,
       guard: 'ambiguous_policy',
-      message: `policy '${d.name}' in ${d.region} matches ${candidates.length} live policies (${sortedIds}); nothing is planned for it`,
+      message: `policy '${d.name}' in ${d.region} matches ${candidates.length} live policies (${sortedIds}) that are not identical copies; nothing is planned for it`,
       blocking: false,
       override: 'delete or rename the duplicates so that exactly one live policy has this region and name',
     });
@@ -357,6 +404,7 @@ function changeOf(
 ): PolicyChange {
   const matched = ids.matches.get(d);
   const replaced = ids.oldHalvesBy.get(d) ?? NO_POLICIES;
+  const extras = ids.extrasBy.get(d) ?? NO_POLICIES;
   const associate: Target[] = [];
   const dissociate: Target[] = [];
   for (const old of replaced) {
@@ -364,11 +412,23 @@ function changeOf(
   }
 
   // An auto-attaching policy keeps (and, when replaced, inherits) undeclared live associations,
-  // also those of an old half still live after an interrupted replacement; any other policy
-  // is detached from the targets no file declares for it.
+  // also those of an old half still live after an interrupted replacement, or of a duplicate
+  // merged into it; any other policy is detached from the targets no file declares for it.
   const wanted = d.include_by_default
-    ? withKeptAssociations(env, d, matched ? [matched, ...replaced] : replaced, declared, notes)
+    ? withKeptAssociations(env, d, [...(matched ? [matched] : []), ...replaced, ...extras], declared, notes)
     : declared;
+  // A duplicate goes once the kept copy is on every target it should be on (make before break:
+  // those attachments come first, and a detach waits for every attach to its target).
+  if (matched) {
+    for (const extra of extras) {
+      removals.push({
+        live: extra,
+        reason: 'duplicate',
+        keeperTargets: wanted,
+        dissociate: [...extra.associations],
+      });
+    }
+  }
   const have = new Set<string>();
   let kept = 0; // wanted targets the matched policy is on already
   for (const t of matched?.associations ?? []) {

@@ -110,7 +110,7 @@ export function buildPlan(
     operations,
     notes,
     refusals,
-    summary: summarise(operations),
+    summary: summarise(operations, refusals),
     exposure,
   };
   return { plan: defineLazy(plan, 'config_digest', () => desired.configDigest), diagnostics };
@@ -313,13 +313,15 @@ function percentGuards(
   const refusals: Refusal[] = [];
   const safety = input.desired.config.safety;
   // Live managed policies: the declared ones found live, old halves of replacements, and (with
-  // prune) the undeclared ones. A policy being replaced in place is both; count it once.
+  // prune) the undeclared ones. A policy being replaced in place is both; count it once. Merged
+  // duplicates are copies of a policy counted already: counting them would dilute both guards.
   const managedLive = new Map<string, LivePolicy>();
   for (const c of diff.changes) if (c.live) managedLive.set(c.live.id, c.live);
-  for (const r of diff.removals) managedLive.set(r.live.id, r.live);
+  for (const r of diff.removals) if (r.reason !== 'duplicate') managedLive.set(r.live.id, r.live);
   const managed = managedLive.size;
   if (managed < PERCENT_GUARD_MIN_POLICIES) return refusals;
-  // Replacements are not losses: only pruned policies and their associations count.
+  // Replacements and merged duplicates are not losses: only pruned policies count, and of the
+  // associations, those no policy keeps (a duplicate's association moves to the copy kept).
   const pruned = deletes.filter((o) => o.action === 'delete' && o.reason === 'pruned').length;
   const pct = (100 * pruned) / managed;
   if (pct > safety.max_delete_percent) {
@@ -332,7 +334,11 @@ function percentGuards(
     });
   }
   const replacedIds = new Set(diff.removals.filter((r) => r.reason === 'replaced').map((r) => r.live.id));
-  const counted = dissociates.filter((o) => !replacedIds.has(o.policy.id ?? '')).length;
+  const keeperTargets = new Map<string, ReadonlyMap<string, Target>>();
+  for (const r of diff.removals) if (r.keeperTargets) keeperTargets.set(r.live.id, r.keeperTargets);
+  const moved = (o: Operation): boolean =>
+    o.action === 'dissociate' && keeperTargets.get(o.policy.id)?.has(targetKey(o.target)) === true;
+  const counted = dissociates.filter((o) => !replacedIds.has(o.policy.id ?? '') && !moved(o)).length;
   let base = 0;
   for (const p of managedLive.values()) if (!replacedIds.has(p.id)) base += p.associations.length;
   if (base > 0) {
@@ -460,8 +466,8 @@ function compareNotes(a: PlanNote, b: PlanNote): number {
   );
 }
 
-export function summarise(operations: readonly Operation[]): PlanSummary {
+export function summarise(operations: readonly Operation[], refusals: readonly Refusal[]): PlanSummary {
   const summary = Object.fromEntries(ACTIONS.map((a) => [a, 0])) as Record<(typeof ACTIONS)[number], number>;
   for (const op of operations) summary[op.action] += 1;
-  return { ...summary, total: operations.length };
+  return { ...summary, total: operations.length, refused: refusals.length };
 }

@@ -83,8 +83,11 @@ export interface DissociateOperation extends OperationBase {
 export interface DeleteOperation extends OperationBase {
   action: 'delete';
   policy: PolicyRef & { id: string };
-  /** removed: no longer declared (prune); replaced: the old half of a replacement. */
-  reason: 'pruned' | 'replaced';
+  /**
+   * pruned: no longer declared (prune); replaced: the old half of a replacement; duplicate: an
+   * identical copy of a declared policy (two concurrent applies), merged into the copy kept.
+   */
+  reason: 'pruned' | 'replaced' | 'duplicate';
 }
 
 export type Operation =
@@ -102,7 +105,8 @@ export interface PlanNote {
     | 'unmanaged' // live policy no file declares (left alone)
     | 'auto_attached' // undeclared association kept because of include_by_default
     | 'unmanaged_association' // association of an unmanaged policy to a managed target
-    | 'ambiguous' // two live policies share (region, name): refused
+    | 'ambiguous' // two live policies share (region, name) and differ: refused
+    | 'duplicate' // identical copies share (region, name): one kept, the others merged into it
     | 'incomplete' // listing incomplete, deletes refused
     | 'hidden_associations'; // ess total_associations > visible
   message: string;
@@ -141,6 +145,11 @@ export interface PlanSummary {
   dissociate: number;
   delete: number;
   total: number;
+  /**
+   * Refusals in the plan. Above 0, the plan does not bring live state to the configuration, even
+   * when `total` is 0. Absent in plan files written before it existed.
+   */
+  refused?: number;
 }
 
 export interface Plan {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CAPABILITIES } from '../../src/backends/capabilities.js';
 import { diffEnvironment } from '../../src/diff/diff-environment.js';
+import type { LivePolicy } from '../../src/model/types.js';
 import {
   association,
   deployment,
@@ -163,7 +164,7 @@ describe('ambiguity', () => {
   it('leaves a same-name live policy in another region alone when the declared one is ambiguous', () => {
     const live = [
       livePolicy('L1', 'office'),
-      livePolicy('L2', 'office'),
+      livePolicy('L2', 'office', { description: 'edited by hand' }),
       livePolicy('L3', 'office', { region: 'eu-west-1', associations: [d1] }),
     ];
     const desired = desiredEnv({ prune: true, policies: [policy('office')] });
@@ -172,12 +173,137 @@ describe('ambiguity', () => {
     expect(guardsOf(plan)).toEqual(['ambiguous_policy']);
   });
 
+  it('copies that differ in rules, description or include_by_default are not identical: refused', () => {
+    for (const differs of [
+      { rules: [rule('10.0.0.0/8'), rule('10.0.0.0/8')] }, // a multiset: two of a rule are not one
+      { description: 'other' },
+      { include_by_default: true },
+    ]) {
+      const live = [livePolicy('L1', 'office'), livePolicy('L2', 'office', differs)];
+      const { plan } = planOne(desiredEnv({ policies: [policy('office')] }), liveEnv(live));
+      expect(guardsOf(plan), JSON.stringify(differs)).toEqual(['ambiguous_policy']);
+      expect(plan.refusals[0]?.message).toContain('not identical copies');
+      expect(plan.operations).toEqual([]);
+    }
+  });
+
   it('an old and a new half of a type change are not ambiguous: the declared type wins', () => {
     const live = [livePolicy('OLD', 'pl', { type: 'ip' }), livePolicy('NEW', 'pl', { type: 'vpce' })];
     const desired = desiredEnv({ policies: [policy('pl', { type: 'vpce' })] });
     const { plan } = planOne(desired, liveEnv(live));
     expect(guardsOf(plan)).toEqual([]);
     expect(opList(plan)).toEqual(['delete:prod/us-east-1/pl@OLD']);
+  });
+});
+
+describe('duplicates left by two concurrent applies', () => {
+  it("identical copies merge: keep the most associated, move the others' associations first, then delete", () => {
+    // ess compares rules as a multiset: the order and rule ids of a copy do not matter.
+    const rules = [rule('10.0.0.0/8'), rule('192.168.0.0/16', 'vpn')];
+    const live = [
+      livePolicy('C', 'office', { rules: [...rules].reverse(), associations: [d2] }),
+      livePolicy('B', 'office', { rules, associations: [d1, d2] }),
+      livePolicy('A', 'office', { rules, associations: [d3] }),
+    ];
+    const desired = desiredEnv({
+      policies: [policy('office', { rules })],
+      associations: [association(d1, 'office'), association(d2, 'office'), association(d3, 'office')],
+    });
+    const { plan } = planOne(desired, liveEnv(live, targetsOf(live)));
+    expect(guardsOf(plan)).toEqual([]);
+    expect(opList(plan)).toEqual([
+      'associate:prod/us-east-1/office→deployment:d3',
+      'dissociate:prod/us-east-1/office@A→deployment:d3',
+      'dissociate:prod/us-east-1/office@C→deployment:d2',
+      'delete:prod/us-east-1/office@A',
+      'delete:prod/us-east-1/office@C',
+    ]);
+    // The kept copy B takes d3 before A leaves it; each delete waits for its copy's detaches.
+    expect(opById(plan, 'associate:prod/us-east-1/office→deployment:d3')).toMatchObject({
+      policy: { id: 'B' },
+    });
+    expect(opById(plan, 'dissociate:prod/us-east-1/office@A→deployment:d3').depends_on).toEqual([
+      'associate:prod/us-east-1/office→deployment:d3',
+    ]);
+    expect(opById(plan, 'delete:prod/us-east-1/office@A')).toMatchObject({
+      reason: 'duplicate',
+      depends_on: ['dissociate:prod/us-east-1/office@A→deployment:d3'],
+    });
+    const [note] = plan.notes.filter((n) => n.kind === 'duplicate');
+    expect(note?.message).toBe(
+      "duplicate: 3 identical live policies named 'office' in us-east-1; keeping B (the copy with the most associations, then the smallest id), moving the associations of A, C to it and deleting them",
+    );
+    expect(plan.exposure?.some((e) => e.opens_to_internet)).toBe(false);
+  });
+
+  it('ties go to the smallest id, whatever the listing order, and the kept copy is updated as usual', () => {
+    for (const live of [
+      [livePolicy('P2', 'office'), livePolicy('P1', 'office')],
+      [livePolicy('P1', 'office'), livePolicy('P2', 'office')],
+    ]) {
+      const desired = desiredEnv({ policies: [policy('office', { description: 'new' })] });
+      const { plan } = planOne(desired, liveEnv(live));
+      expect(opList(plan)).toEqual(['update:prod/us-east-1/office', 'delete:prod/us-east-1/office@P2']);
+      expect(opById(plan, 'update:prod/us-east-1/office')).toMatchObject({ policy: { id: 'P1' } });
+    }
+  });
+
+  it('serverless keeps rule order: copies in another order are not identical', () => {
+    const a = [rule('10.0.0.0/8'), rule('10.1.0.0/16')];
+    const live = [
+      livePolicy('S1', 'office', { rules: a }),
+      livePolicy('S2', 'office', { rules: [...a].reverse() }),
+    ];
+    const desired = desiredEnv({ api: 'serverless', policies: [policy('office', { rules: a })] });
+    expect(guardsOf(planOne(desired, liveEnv(live)).plan)).toEqual(['ambiguous_policy']);
+    const same = [livePolicy('S1', 'office', { rules: a }), livePolicy('S2', 'office', { rules: a })];
+    expect(opList(planOne(desired, liveEnv(same)).plan)).toEqual(['delete:prod/us-east-1/office@S2']);
+  });
+
+  it('guards: merged copies are not deletions and do not dilute the counts; an association no copy keeps counts', () => {
+    // Ten declared policies, each created twice (what two concurrent applies leave) and attached
+    // to its own target by both runs; plus undeclared policies that prune deletes.
+    const names = Array.from({ length: 10 }, (_, i) => `p${i}`);
+    const copies = names.flatMap((n, i) => [
+      livePolicy(`${n}-a`, n, { associations: [deployment(`t${i}`)] }),
+      livePolicy(`${n}-b`, n, { associations: [deployment(`t${i}`)] }),
+    ]);
+    const undeclared = (k: number) => Array.from({ length: k }, (_, i) => livePolicy(`u${i}`, `u${i}`));
+    const desired = desiredEnv({
+      prune: true,
+      policies: names.map((n) => policy(n)),
+      associations: names.map((n, i) => association(deployment(`t${i}`), n)),
+    });
+    const plan = (live: LivePolicy[]) => planOne(desired, liveEnv(live, targetsOf(live))).plan;
+
+    // 10 copies and 1 pruned policy deleted, 10 copies detached: 1 of 11 policies, 0 associations lost.
+    const merged = plan([...copies, ...undeclared(1)]);
+    expect(guardsOf(merged)).toEqual([]);
+    expect(merged.summary).toMatchObject({ delete: 11, dissociate: 10, associate: 0 });
+    // 5 pruned of 15 managed is over 30%, however many copies are live beside them.
+    const pruned = plan([...copies, ...undeclared(5)]);
+    expect(guardsOf(pruned)).toEqual(['max_delete_percent']);
+    expect(pruned.refusals[0]?.message).toContain('deletes 5 of 15 managed policies');
+    // An association of a copy that the kept copy does not take (undeclared) is a real removal:
+    // here each policy is declared on t and T; the kept copy (-a: ties go to the smallest id) is on
+    // both, the other on t and an undeclared x, which it leaves without the kept copy.
+    const both = desiredEnv({
+      prune: true,
+      policies: names.map((n) => policy(n)),
+      associations: names.flatMap((n, i) => [
+        association(deployment(`t${i}`), n),
+        association(deployment(`T${i}`), n),
+      ]),
+    });
+    const strays = names.flatMap((n, i) => [
+      livePolicy(`${n}-a`, n, { associations: [deployment(`t${i}`), deployment(`T${i}`)] }),
+      livePolicy(`${n}-b`, n, { associations: [deployment(`t${i}`), deployment(`x${i}`)] }),
+    ]);
+    const stray = planOne(both, liveEnv(strays, targetsOf(strays))).plan;
+    expect(opList(stray)).toContain('dissociate:prod/us-east-1/p0@p0-b→deployment:x0');
+    // …and leaves x with no ingress policy, which the unfiltered guard refuses too.
+    expect(new Set(guardsOf(stray))).toEqual(new Set(['max_dissociate_percent', 'unfiltered_target']));
+    expect(stray.refusals[0]?.message).toContain('removes 10 of 20 associations');
   });
 });
 

@@ -437,6 +437,7 @@ describe('plan document', () => {
       dissociate: 0,
       delete: 0,
       total: 3,
+      refused: 0,
     });
     expect(plan.fingerprints).toEqual({
       prod: { 'policy:L1': 'fp-L1', 'policy:U': 'fp-U', 'deployment:t1': 'fp-t1', 'deployment:t2': 'fp-t2' },

@@ -65,6 +65,7 @@ describe('scale', () => {
       dissociate: N / 100,
       delete: N / 10,
       total: N / 10 + N / 10 + N / 100 + N / 100 + N / 10,
+      refused: 0,
     });
   });
 });

@@ -83,6 +83,25 @@ describe('renderPlanMarkdown', () => {
     expect(md).not.toContain('<details');
   });
 
+  it('a plan whose only finding is a refusal never says it is in sync (markdown, text, JSON)', () => {
+    // Two live copies of 'dup' that differ: refused, and nothing else to do.
+    const live = [
+      livePolicy('D1', 'dup', { rules: [rule('10.0.0.1')] }),
+      livePolicy('D2', 'dup', { rules: [rule('10.0.0.2')] }),
+    ];
+    const { plan } = planOne(desiredEnv({ policies: [policy('dup')] }), liveEnv(live));
+    expect(plan.summary).toMatchObject({ total: 0, refused: 1 });
+    const outputs = (['markdown', 'text', 'json'] as const).map((f) => renderPlan(plan, f, { color: false }));
+    for (const out of outputs) {
+      expect(out).not.toMatch(/no changes|matches the configuration/i);
+    }
+    expect(outputs[0]).toContain(
+      '**No operations, 1 refusal: live state differs from the configuration until it is resolved.**',
+    );
+    expect(outputs[1]).toContain('prod: no operations, 1 refused');
+    expect(JSON.parse(outputs[2] ?? '')).toMatchObject({ summary: { total: 0, refused: 1 } });
+  });
+
   it('does not let names from the API or YAML become markup', () => {
     const nasty = 'x</summary></details><img src=x onerror=alert(1)>|*[link](http://evil)';
     const { plan } = planOne(

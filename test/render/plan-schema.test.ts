@@ -118,6 +118,7 @@ const SUMMARY = {
   dissociate: 'required',
   delete: 'required',
   total: 'required',
+  refused: 'optional',
 } as const satisfies Presence<PlanSummary>;
 const RULE = {
   source: 'optional',
@@ -135,6 +136,7 @@ const NOTE_KINDS = {
   auto_attached: 1,
   unmanaged_association: 1,
   ambiguous: 1,
+  duplicate: 1,
   incomplete: 1,
   hidden_associations: 1,
 } satisfies Record<PlanNote['kind'], 1>;
@@ -149,7 +151,10 @@ const GUARDS = {
   region_mismatch: 1,
   unknown_target: 1,
 } satisfies Record<Refusal['guard'], 1>;
-const DELETE_REASONS = { pruned: 1, replaced: 1 } satisfies Record<DeleteOperation['reason'], 1>;
+const DELETE_REASONS = { pruned: 1, replaced: 1, duplicate: 1 } satisfies Record<
+  DeleteOperation['reason'],
+  1
+>;
 
 interface ObjectSchema {
   properties: Record<string, unknown>;

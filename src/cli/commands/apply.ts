@@ -6,7 +6,7 @@ import {
   type OperationResult,
 } from '../../execute/execute-plan.js';
 import { SafetyRefusal, UserInputError } from '../../model/errors.js';
-import { buildPlan } from '../../plan/build-plan.js';
+import { buildPlan, type PlanResult } from '../../plan/build-plan.js';
 import { findStaleness, readPlanFile } from '../../plan/plan-file.js';
 import type { Plan } from '../../plan/types.js';
 import type { Logger } from '../../log.js';
@@ -159,42 +159,93 @@ async function applyPlanned(
 
   if (report.failed > 0 || report.skipped > 0) return report.done > 0 ? EXIT.partial : EXIT.error;
   if (plan.refusals.length > 0) return EXIT.refused;
-  return converged.ok ? EXIT.ok : EXIT.error;
+  if (converged.ok) return EXIT.ok;
+  // Every operation succeeded but live state is not what was declared (another writer, duplicates
+  // left by a concurrent apply): the apply did part of its job. Unreadable afterwards: an API error.
+  return converged.readable ? EXIT.partial : EXIT.error;
+}
+
+/** What a plan made from a fresh read says about convergence (see `judgeConvergence`). */
+export interface Convergence {
+  /** False when live state could not be read again (the other counts are then 0). */
+  readable: boolean;
+  ok: boolean;
+  /** Operations still to do. */
+  remaining: number;
+  /** Of those, deletes and dissociations (what --no-delete holds back). */
+  heldBack: number;
+  /** Declared policies with more than one live copy, merged by the next apply or refused. */
+  duplicates: number;
+  /** Problems in the configuration found against live state (a declared target gone). */
+  problems: number;
 }
 
 /**
- * Re-reads live state and plans again with every operation allowed: converged means nothing is
- * left to do. Under --no-delete the deletes and dissociations it skipped on purpose are reported
- * as held back, not as a failure to converge.
+ * Pure: whether a plan made from a fresh read of live state says it matches the configuration.
+ * Nothing may be left to do and nothing may be ambiguous: a declared policy with two live copies
+ * that differ is refused with no operation, and is still not converged. (Other refusals guard
+ * operations, which count as left to do; under --no-delete the held-back ones are expected.)
+ */
+export function judgeConvergence(result: PlanResult): Convergence {
+  const { plan } = result;
+  const duplicates = plan.notes.filter((n) => n.kind === 'ambiguous' || n.kind === 'duplicate').length;
+  const problems = result.diagnostics.length;
+  return {
+    readable: true,
+    ok: plan.summary.total === 0 && duplicates === 0 && problems === 0,
+    remaining: plan.summary.total,
+    heldBack: plan.summary.delete + plan.summary.dissociate,
+    duplicates,
+    problems,
+  };
+}
+
+const UNREADABLE: Convergence = {
+  readable: false,
+  ok: false,
+  remaining: 0,
+  heldBack: 0,
+  duplicates: 0,
+  problems: 0,
+};
+
+/**
+ * Re-reads live state and plans again with every operation allowed, then judges the plan. Under
+ * --no-delete the deletes and dissociations it skipped on purpose are reported as held back, not
+ * as a failure to converge.
  */
 async function verifyConvergence(
   desired: Parameters<typeof buildPlan>[0],
   backends: Parameters<typeof readLive>[1],
   logger: Logger,
-): Promise<{ ok: boolean; remaining: number; heldBack: number }> {
+): Promise<Convergence> {
   try {
     const session = await readLive(desired, backends);
-    const { plan } = buildPlan(desired, session.inputs, { force: true });
-    const heldBack = plan.summary.delete + plan.summary.dissociate;
-    return { ok: plan.summary.total === 0, remaining: plan.summary.total, heldBack };
+    return judgeConvergence(buildPlan(desired, session.inputs, { force: true }));
   } catch (error) {
     logger.warn({ reason: (error as Error).message }, 'could not re-read live state after apply');
-    return { ok: false, remaining: -1, heldBack: 0 };
+    return UNREADABLE;
   }
 }
 
 export function convergenceLine(
-  converged: { ok: boolean; remaining: number; heldBack: number },
+  converged: Convergence,
   noDelete: boolean,
-): { ok: boolean; text: string } {
-  if (converged.ok) return { ok: true, text: 'Converged: live state matches the configuration.' };
-  if (converged.remaining < 0)
-    return { ok: false, text: 'Not converged: live state could not be read again.' };
-  if (noDelete && converged.heldBack === converged.remaining) {
-    return {
-      ok: true,
-      text: `Converged for additive changes; ${converged.heldBack} delete/dissociate operation(s) held back by --no-delete remain.`,
-    };
+): { ok: boolean; readable: boolean; text: string } {
+  const line = (ok: boolean, text: string) => ({ ok, readable: converged.readable, text });
+  if (converged.ok) return line(true, 'Converged: live state matches the configuration.');
+  if (!converged.readable) return line(false, 'Not converged: live state could not be read again.');
+  const left: string[] = [];
+  if (converged.duplicates > 0)
+    left.push(`${converged.duplicates} declared policy(ies) have more than one live copy`);
+  if (converged.problems > 0)
+    left.push(`${converged.problems} problem(s) in the configuration against live state`);
+  if (left.length === 0 && noDelete && converged.heldBack === converged.remaining) {
+    return line(
+      true,
+      `Converged for additive changes; ${converged.heldBack} delete/dissociate operation(s) held back by --no-delete remain.`,
+    );
   }
-  return { ok: false, text: `Not converged: ${converged.remaining} operation(s) still pending.` };
+  if (converged.remaining > 0) left.push(`${converged.remaining} operation(s) still pending`);
+  return line(false, `Not converged: ${left.join(', ')}; run ecfence plan to see why.`);
 }

@@ -10,6 +10,7 @@ const NOTES_PER_KIND = 20;
 
 const NOTE_TITLES: Readonly<Record<PlanNote['kind'], string>> = {
   ambiguous: 'Ambiguous policies (nothing planned for them)',
+  duplicate: 'Duplicates merged (identical copies of one policy: one kept, the others deleted)',
   incomplete: 'Incomplete listings (deletes refused)',
   hidden_associations: 'Associations hidden from this API key',
   unmanaged: 'Unmanaged policies (left untouched)',
@@ -20,6 +21,7 @@ const NOTE_TITLES: Readonly<Record<PlanNote['kind'], string>> = {
 /** Most important first: what blocks or surprises a reviewer before what only informs. */
 const NOTE_ORDER: readonly PlanNote['kind'][] = [
   'ambiguous',
+  'duplicate',
   'incomplete',
   'hidden_associations',
   'unmanaged_association',

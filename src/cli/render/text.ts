@@ -78,9 +78,18 @@ export function describeOperation(op: Operation): string {
   }
 }
 
+/**
+ * The verdict line. A plan with a refusal never claims to be in sync: a refused policy (two live
+ * copies that differ, say) is not what the configuration says, though no operation is planned.
+ */
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
-  if (s.total === 0) return 'No changes. Live state matches the configuration.';
+  const refused = plan.refusals.length;
+  const refusals = `${refused} refusal${refused === 1 ? '' : 's'}`;
+  if (s.total === 0) {
+    if (refused === 0) return 'No changes. Live state matches the configuration.';
+    return `No operations, ${refusals}: live state differs from the configuration until it is resolved.`;
+  }
   const parts = [
     `${s.create} to create`,
     `${s.replace} to replace`,
@@ -89,7 +98,7 @@ export function summaryLine(plan: Plan): string {
     `${s.dissociate} to dissociate`,
     `${s.delete} to delete`,
   ];
-  return `Plan: ${parts.join(', ')}.`;
+  return `Plan: ${parts.join(', ')}.${refused === 0 ? '' : ` ${refusals}.`}`;
 }
 
 /** The plan as a reviewer reads it in a terminal or CI log. */
@@ -106,7 +115,14 @@ export function renderPlanText(plan: Plan, options: { color: boolean }): string 
   for (const env of envs) {
     const ops = plan.operations.filter((o) => o.environment === env);
     const notes = plan.notes.filter((n) => n.environment === env);
-    out.push(paint(io, 'bold', `${env}: ${ops.length === 0 ? 'no changes' : `${ops.length} operation(s)`}`));
+    const refused = plan.refusals.filter((r) => r.environment === env).length;
+    const verdict =
+      ops.length > 0
+        ? `${ops.length} operation(s)`
+        : refused > 0
+          ? `no operations, ${refused} refused`
+          : 'no changes';
+    out.push(paint(io, 'bold', `${env}: ${verdict}`));
     for (const op of ops) {
       const m = MARKERS[op.action];
       out.push(
@@ -121,6 +137,7 @@ export function renderPlanText(plan: Plan, options: { color: boolean }): string 
       'unmanaged',
       'unmanaged_association',
       'ambiguous',
+      'duplicate',
       'incomplete',
     ] as const) {
       const some = notes.filter((n) => n.kind === kind);
