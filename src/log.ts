@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Pino from 'pino';
+import type { Redactor } from './secrets/redactor.js';
+import { escapeJsonText } from './secrets/untrusted-text.js';
 
 /** Logs an object (structured fields) with a message, or a message alone. */
 export type LogFn = (obj: object | string, msg?: string) => void;
@@ -20,14 +22,19 @@ type Level = (typeof LEVELS)[number];
 
 /**
  * Structured logs on stderr (stdout carries only the product). Credentials are redacted by path
- * here, and the HTTP layer never puts a key in a log object in the first place.
+ * here, and the HTTP layer never puts a key in a log object in the first place; every line is
+ * then scrubbed by the run's `redactor` as it is written (a final write, issue 22), after its
+ * controls are escaped as JSON and its workflow commands defused.
  *
  * pino is loaded when the first message at an enabled level is logged: at the default level
  * (`warn`) most runs log nothing and never pay for loading it.
  */
-export function createLogger(level: string = process.env['ECFENCE_LOG_LEVEL'] ?? 'warn'): Logger {
+export function createLogger(
+  level: string = process.env['ECFENCE_LOG_LEVEL'] ?? 'warn',
+  redactor?: Redactor,
+): Logger {
   let root: Pino.Logger | undefined;
-  const materialise = (): Pino.Logger => (root ??= pinoLogger(level));
+  const materialise = (): Pino.Logger => (root ??= pinoLogger(level, redactor));
   return lazyLogger(level, (bindings) => {
     const logger = materialise();
     return bindings.length === 0 ? logger : bindings.reduce((l, b) => l.child(b), logger);
@@ -67,8 +74,13 @@ function lazyLogger(
   };
 }
 
-function pinoLogger(level: string): Pino.Logger {
+function pinoLogger(level: string, redactor: Redactor | undefined): Pino.Logger {
   const { pino } = createRequire(import.meta.url)('pino') as typeof Pino;
+  const stderr = pino.destination({ fd: 2, sync: true });
+  const scrubbed = {
+    write: (line: string) =>
+      stderr.write(redactor ? redactor.scrub(escapeJsonText(line)) : escapeJsonText(line)),
+  };
   return pino(
     {
       level,
@@ -87,6 +99,6 @@ function pinoLogger(level: string): Pino.Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: 2, sync: true }),
+    scrubbed,
   );
 }

@@ -2,9 +2,13 @@ import * as http from 'node:http';
 import type { ClientRequest } from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
 import { got, type CancelableRequest, type Got, type Response } from 'got';
 import type { Logger } from '../log.js';
 import { ApiError, UserInputError } from '../model/errors.js';
+import { Redactor } from '../secrets/redactor.js';
+import { oneLine } from '../secrets/untrusted-text.js';
 import { isLoopbackHost } from './endpoint-policy.js';
 
 /**
@@ -15,7 +19,12 @@ import { isLoopbackHost } from './endpoint-policy.js';
  *   a got error never escapes, because got errors carry the request options and so the
  *   `Authorization` header.
  * - Credentials appear only in the `Authorization` header: never in a log line, an error message
- *   or a thrown object.
+ *   or a thrown object. They are added to the run's `Redactor`, and everything a server sends
+ *   (body, error message and code, ETag) is scrubbed with it as it arrives, before anything cuts
+ *   or escapes it; server text in an error message is also put on one line and cut at 500
+ *   characters, after the scrub.
+ * - A response body is read up to `maxResponseBytes` (after decompression); a longer one is
+ *   refused with an `ApiError` naming the request, without reading the rest.
  * - Retries are ours (got's are off) so the rules are explicit: 429 for every method; 500/502/503/504
  *   and dropped connections only for idempotent requests. A non-idempotent request that failed in a
  *   way that may have committed is thrown with `outcomeUnknown: true` for the caller to resolve.
@@ -60,6 +69,10 @@ export interface HttpClientOptions {
   caPem?: string;
   logger: Logger;
   retry?: Partial<RetryOptions>;
+  /** The run's secrets; the credentials are added to it. A client of its own when absent. */
+  redactor?: Redactor;
+  /** Largest response body accepted, decompressed (default MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 export interface HttpRequest {
@@ -97,6 +110,15 @@ export interface HttpCounters {
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
 
+/**
+ * Largest response body read: far above any real listing (5,000 rulesets of 20 rules are ~11 MB),
+ * small enough that a hostile or broken server cannot exhaust memory.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** Server text quoted in an error message is cut here (after it is scrubbed). */
+const MAX_ERROR_TEXT = 500;
+
 /** Connection errors where the request may have reached the server. */
 const DROPPED_CODES = new Set([
   'ECONNRESET',
@@ -125,7 +147,8 @@ export class HttpClient {
   private readonly client: Got;
   private readonly retry: RetryOptions;
   private readonly log: Logger;
-  private readonly secrets: string[];
+  private readonly redactor: Redactor;
+  private readonly maxResponseBytes: number;
   private readonly environment: string;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly stats: HttpCounters = { requests: 0, retries: 0 };
@@ -160,8 +183,12 @@ export class HttpClient {
     this.environment = options.environment;
     this.retry = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };
     this.log = options.logger;
-    const authorization = authorizationHeader(options.credentials);
-    this.secrets = secretsOf(options.credentials, authorization);
+    this.redactor = options.redactor ?? new Redactor();
+    const credentials = options.credentials;
+    if (credentials.kind === 'api_key') this.redactor.add(credentials.apiKey);
+    else this.redactor.addBasic(credentials.username, credentials.password);
+    this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    const authorization = authorizationHeader(credentials);
     this.agents = {
       http: new http.Agent({ keepAlive: true }),
       https: new https.Agent({ keepAlive: true }),
@@ -169,11 +196,19 @@ export class HttpClient {
     const prefix = `${url.origin}${url.pathname.replace(/\/+$/, '')}${options.basePath}`;
     this.client = got.extend({
       prefixUrl: prefix,
-      headers: { authorization, accept: 'application/json', 'user-agent': 'ecfence' },
+      headers: {
+        authorization,
+        accept: 'application/json',
+        'accept-encoding': 'gzip, deflate, br',
+        'user-agent': 'ecfence',
+      },
       retry: { limit: 0 },
       throwHttpErrors: false,
       followRedirect: false,
-      responseType: 'text',
+      // Bodies are decompressed by `readBody`, which bounds the decompressed size: got's own
+      // progress events stop once a body passes its (compressed) Content-Length.
+      decompress: false,
+      responseType: 'buffer',
       timeout: { request: this.retry.requestTimeoutMs },
       agent: this.agents,
       https: {
@@ -223,15 +258,25 @@ export class HttpClient {
           ...(req.searchParams ? { searchParams: req.searchParams } : {}),
           ...(req.json !== undefined ? { json: req.json } : {}),
           ...(req.headers ? { headers: req.headers } : {}),
+          responseType: 'buffer',
         });
         if (attempt === 1) this.trackSent(call);
-        const res = await call;
+        const tooLarge = this.bound(call);
+        let res: Response<Buffer>;
+        try {
+          res = await call;
+        } catch (err) {
+          if (tooLarge.refused) throw this.tooLarge(req);
+          throw err;
+        }
+        const text = await this.readBody(req, res);
         this.log.debug(
           { method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - t0, attempt },
           'request',
         );
-        outcome = this.classifyResponse(req, res, idempotent, attempt);
+        outcome = this.classifyResponse(req, res, text, idempotent, attempt);
       } catch (err) {
+        if (err instanceof ApiError) throw err;
         const code = errorCode(err);
         this.log.debug({ method: req.method, path: req.path, code, ms: Date.now() - t0, attempt }, 'request');
         outcome = this.classifyFailure(req, code, idempotent);
@@ -251,7 +296,60 @@ export class HttpClient {
     }
   }
 
-  private trackSent(call: CancelableRequest<Response<string>>): void {
+  /**
+   * Cancels `call` as soon as its body is known to exceed the cap: by its Content-Length, or by
+   * what has arrived. `refused` says whether that is why it failed.
+   */
+  private bound(call: CancelableRequest<Response<Buffer>>): { refused: boolean } {
+    const state = { refused: false };
+    const refuse = (): void => {
+      state.refused = true;
+      call.cancel();
+    };
+    // The first event comes with the headers (`total` is the Content-Length, if any); the others
+    // as the body arrives. Without decompression (see `readBody`) they count the bytes on the wire,
+    // and Node never reads past a Content-Length.
+    call.on('downloadProgress', (progress: { transferred: number; total?: number }) => {
+      if (progress.transferred > this.maxResponseBytes || (progress.total ?? 0) > this.maxResponseBytes)
+        refuse();
+    });
+    return state;
+  }
+
+  private tooLarge(req: HttpRequest): ApiError {
+    return new ApiError(
+      `${req.method} ${req.path}: response larger than ${this.maxResponseBytes} bytes; refused unread`,
+      { method: req.method, path: req.path, retryable: false },
+    );
+  }
+
+  /** The body as text: decompressed (gzip, deflate, br) within the size cap. */
+  private async readBody(req: HttpRequest, res: Response<Buffer>): Promise<string> {
+    const encoding = headerValue(res.headers['content-encoding'])?.trim().toLowerCase() ?? 'identity';
+    if (encoding === 'identity') return res.body.toString('utf8');
+    const decompress = DECOMPRESSORS[encoding];
+    if (decompress === undefined) {
+      throw new ApiError(`${req.method} ${req.path}: response in an unknown encoding`, {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        retryable: false,
+      });
+    }
+    try {
+      return (await decompress(res.body, { maxOutputLength: this.maxResponseBytes })).toString('utf8');
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw this.tooLarge(req);
+      throw new ApiError(`${req.method} ${req.path}: response could not be decompressed (${encoding})`, {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        retryable: false,
+      });
+    }
+  }
+
+  private trackSent(call: CancelableRequest<Response<Buffer>>): void {
     let resolve!: () => void;
     const sent = new Promise<void>((r) => (resolve = r));
     const done = (): void => {
@@ -265,7 +363,8 @@ export class HttpClient {
 
   private classifyResponse(
     req: HttpRequest,
-    res: Response<string>,
+    res: Response<Buffer>,
+    body: string,
     idempotent: boolean,
     attempt: number,
   ): Outcome {
@@ -276,22 +375,26 @@ export class HttpClient {
         kind: 'done',
         response: {
           status,
-          body: this.parseBody(req, status, res.body),
+          body: this.parseBody(req, status, body),
           attempts: attempt,
-          ...(etag ? { etag } : {}),
+          ...(etag ? { etag: this.redactor.scrub(etag) } : {}),
         },
       };
     }
-    const { code, message } = parseErrorBody(res.body, headerValue(res.headers['x-cloud-error-codes']));
+    const parsed = parseErrorBody(body, headerValue(res.headers['x-cloud-error-codes']));
+    // Server text: scrubbed whole, then on one line, then cut (so no cut can split a key).
+    const code = parsed.code === undefined ? undefined : this.redactor.cut(oneLine(parsed.code), 100);
+    const message =
+      parsed.message === undefined ? undefined : this.redactor.cut(oneLine(parsed.message), MAX_ERROR_TEXT);
     const transient = status === 429 || RETRYABLE_STATUS.has(status);
     // A 5xx on a non-idempotent call may come after the server committed the write.
     const outcomeUnknown = !idempotent && RETRYABLE_STATUS.has(status);
     const text = `${req.method} ${req.path} → ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
-    const error = new ApiError(this.scrub(text), {
+    const error = new ApiError(this.redactor.scrub(text), {
       method: req.method,
       path: req.path,
       status,
-      ...(code ? { code: this.scrub(code) } : {}),
+      ...(code ? { code } : {}),
       retryable: transient,
       ...(outcomeUnknown ? { outcomeUnknown: true } : {}),
     });
@@ -358,7 +461,7 @@ export class HttpClient {
   private parseBody(req: HttpRequest, status: number, text: string): unknown {
     if (text.trim() === '') return undefined;
     try {
-      return JSON.parse(text) as unknown;
+      return this.redactor.scrubParsed(JSON.parse(text) as unknown, text);
     } catch {
       // An accepted error status (e.g. 404 on delete) needs no body.
       if (status >= 300) return undefined;
@@ -375,13 +478,6 @@ export class HttpClient {
     // Full jitter: concurrent clients hitting the same limit spread out instead of retrying together.
     return Math.round(Math.random() * backoffCeiling(this.retry, attempt));
   }
-
-  /** Defence in depth: a server echoing a credential back must not carry it into our errors. */
-  private scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join('[redacted]');
-    return out;
-  }
 }
 
 type Outcome =
@@ -394,10 +490,14 @@ function authorizationHeader(credentials: Credentials): string {
     : `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
-function secretsOf(credentials: Credentials, authorization: string): string[] {
-  const raw = credentials.kind === 'api_key' ? [credentials.apiKey] : [credentials.password];
-  return [authorization.replace(/^\S+ /, ''), ...raw].filter((s) => s.length >= 4);
-}
+type Decompress = (input: Buffer, options: zlib.ZlibOptions & zlib.BrotliOptions) => Promise<Buffer>;
+
+/** The content encodings asked for in `accept-encoding`. */
+const DECOMPRESSORS: Readonly<Record<string, Decompress>> = {
+  gzip: promisify(zlib.gunzip),
+  deflate: promisify(zlib.inflate),
+  br: promisify(zlib.brotliDecompress),
+};
 
 function errorCode(err: unknown): string {
   if (err && typeof err === 'object') {
@@ -416,7 +516,8 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 
 /**
  * ESS/ECE `{errors:[{code,message,fields}]}` plus `x-cloud-error-codes`; serverless
- * `{errors:[{message,code}]}`. Anything else yields what it can.
+ * `{errors:[{message,code}]}`. Anything else yields what it can. The text is the server's, whole:
+ * the caller scrubs it before it cuts it.
  */
 export function parseErrorBody(text: string, headerCode?: string): { code?: string; message?: string } {
   let first: { code?: unknown; message?: unknown } | undefined;
@@ -430,7 +531,7 @@ export function parseErrorBody(text: string, headerCode?: string): { code?: stri
   }
   const code = typeof first?.code === 'string' && first.code !== '' ? first.code : headerCode;
   const message = typeof first?.message === 'string' && first.message !== '' ? first.message : undefined;
-  return { ...(code ? { code } : {}), ...(message ? { message: truncate(message, 500) } : {}) };
+  return { ...(code ? { code } : {}), ...(message ? { message } : {}) };
 }
 
 /** `Retry-After` in seconds or as an HTTP date; undefined when absent or unreadable. */
@@ -440,10 +541,6 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /**

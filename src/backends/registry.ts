@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { UserInputError } from '../model/errors.js';
+import type { Redactor } from '../secrets/redactor.js';
 import type { ApiKind, EnvironmentConfig } from '../model/types.js';
 import { CAPABILITIES } from './capabilities.js';
 import type { BackendContext } from './context.js';
@@ -27,6 +28,8 @@ export interface BackendOptions {
   env: Record<string, string | undefined>;
   logger: Logger;
   retry?: Partial<RetryOptions>;
+  /** The run's secrets: the credentials read are added to it before anything is sent. */
+  redactor?: Redactor;
 }
 
 /** A back end with its transport's counters and a way to release its keep-alive sockets. */
@@ -82,6 +85,7 @@ export function createHttpClient(config: EnvironmentConfig, options: BackendOpti
     ...(config.ca_file !== undefined ? { caPem: readCaFile(config.name, config.ca_file) } : {}),
     logger: options.logger,
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.redactor ? { redactor: options.redactor } : {}),
   });
 }
 

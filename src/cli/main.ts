@@ -2,12 +2,13 @@
 import { processIo } from './io.js';
 import { run } from './run.js';
 
-run(process.argv.slice(2), processIo()).then(
+const io = processIo();
+run(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`internal error: ${String(error)}\nThis is a bug in ecfence; please report it.\n`);
+    io.stderr(`internal error: ${String(error)}\nThis is a bug in ecfence; please report it.\n`);
     process.exitCode = 1;
   },
 );

@@ -18,7 +18,7 @@ export function loggerFor(flags: Flags, io: Io): Logger {
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new UserInputError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got '${level}')`);
   }
-  return createLogger(level);
+  return createLogger(level, io.redactor);
 }
 
 /**
@@ -114,7 +114,12 @@ export function createBackends(desired: DesiredState, io: Io, logger: Logger): M
   for (const env of desired.environments) {
     backends.set(
       env.config.name,
-      createBackend(env.config, { env: io.env, logger: logger.child({ env: env.config.name }), retry }),
+      createBackend(env.config, {
+        env: io.env,
+        logger: logger.child({ env: env.config.name }),
+        retry,
+        redactor: io.redactor,
+      }),
     );
   }
   return backends;

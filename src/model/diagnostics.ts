@@ -1,4 +1,5 @@
 import type { SourcePosition } from './types.js';
+import { oneLine } from '../secrets/untrusted-text.js';
 
 /**
  * One finding of `validate` (or of the loader on behalf of `plan`/`apply`): printed as
@@ -24,9 +25,10 @@ export function diagnostic(
   return { severity, code, message, file: at.file, line: at.line ?? 0, col: at.col ?? 0 };
 }
 
+/** One line per diagnostic, whatever a quoted value in it holds. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line > 0 ? `${d.file}:${d.line}:${d.col}` : d.file;
-  return `${where}: ${d.severity} ${d.code} ${d.message}`;
+  return oneLine(`${where}: ${d.severity} ${d.code} ${d.message}`);
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

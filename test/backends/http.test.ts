@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpClient } from '../../src/backends/http.js';
+import { HttpClient, MAX_RESPONSE_BYTES } from '../../src/backends/http.js';
 import { createBackend } from '../../src/backends/registry.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { ApiError } from '../../src/model/errors.js';
@@ -35,7 +35,7 @@ async function serve(
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function client(endpoint: string, retry: Partial<RetryOptions> = {}): HttpClient {
+function client(endpoint: string, retry: Partial<RetryOptions> = {}, maxResponseBytes?: number): HttpClient {
   const c = new HttpClient({
     environment: 'test',
     endpoint,
@@ -43,6 +43,7 @@ function client(endpoint: string, retry: Partial<RetryOptions> = {}): HttpClient
     credentials: { kind: 'api_key', apiKey: CANARY_KEY },
     logger: silentLogger(),
     retry: { ...FAST_RETRY, ...retry },
+    ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
   });
   cleanups.push(() => c.close());
   return c;
@@ -119,6 +120,52 @@ describe('http layer', () => {
       res.end(gzipSync(JSON.stringify({ items: ['a'] })));
     });
     expect((await client(url).request({ method: 'GET', path: '/x' })).body).toEqual({ items: ['a'] });
+  });
+
+  it('refuses a body over the cap while it streams, naming the request, and reads no further', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let closed = false;
+      res.on('close', () => (closed = true));
+      // An endless body, written as fast as the client reads it.
+      const pump = (): void => {
+        while (!closed && sent < 4 * MAX_RESPONSE_BYTES && res.write(chunk)) sent += chunk.length;
+        if (!closed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const error = await client(url)
+      .request({ method: 'GET', path: '/deployments' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).message).toBe(
+      `GET /deployments: response larger than ${MAX_RESPONSE_BYTES} bytes; refused unread`,
+    );
+    expect((error as ApiError).details.retryable).toBe(false);
+    // Socket buffers aside, the client stopped reading at the cap.
+    expect(sent).toBeLessThan(MAX_RESPONSE_BYTES + 16 * chunk.length);
+  });
+
+  it('refuses a body whose Content-Length or decompressed size is over the cap', async () => {
+    const cap = 64 * 1024;
+    const bomb = gzipSync(Buffer.alloc(64 * cap, 0x20));
+    const url = await serve((req, res) => {
+      if (req.url?.endsWith('/announced')) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(cap + 1) });
+        res.write('{"items":[');
+        return; // the rest never comes: the client must not wait for it
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    });
+    for (const path of ['/announced', '/bomb']) {
+      await expect(client(url, {}, cap).request({ method: 'GET', path })).rejects.toThrow(
+        `GET ${path}: response larger than ${cap} bytes; refused unread`,
+      );
+    }
+    expect(bomb.length).toBeLessThan(cap);
   });
 
   it('repeats a GET whose answer was cut off, and reports a cut-off create as of unknown outcome', async () => {

@@ -1,10 +1,6 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MARKDOWN_LIMIT, renderPlanMarkdown } from '../../src/cli/render/markdown.js';
 import { renderPlan } from '../../src/cli/render/index.js';
-import { writePlanFile } from '../../src/plan/plan-file.js';
 import { desiredEnv, liveEnv, livePolicy, planOne, policy, rule } from '../support/core-fixtures.js';
 import { emptyPlan, everyActionPlan, hugePlan, refusedPlan, serverlessPlan } from './scenarios.js';
 
@@ -151,13 +147,6 @@ describe('renderPlanMarkdown', () => {
 });
 
 describe('renderPlan', () => {
-  it('--format json is exactly the plan file that --out writes', () => {
-    const plan = everyActionPlan();
-    const dir = mkdtempSync(join(tmpdir(), 'ecfence-render-'));
-    writePlanFile('plan.json', plan, dir);
-    expect(renderPlan(plan, 'json', { color: false })).toBe(readFileSync(join(dir, 'plan.json'), 'utf8'));
-  });
-
   it('--format markdown is the Markdown renderer', () => {
     const plan = refusedPlan();
     expect(renderPlan(plan, 'markdown', { color: true })).toBe(renderPlanMarkdown(plan));

@@ -8,6 +8,7 @@ import { parseIpv4Address } from '../../model/ipv4.js';
 import { PROJECT_TYPES, targetLabel } from '../../model/types.js';
 import type { ProjectType, SourcePosition, Target } from '../../model/types.js';
 import { accessLabel } from '../../plan/exposure.js';
+import { toSafeJson } from '../../secrets/untrusted-text.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { paint, type Io } from '../io.js';
 import type { Flags } from '../session.js';
@@ -54,9 +55,7 @@ export async function runExplain(flags: Flags, io: Io): Promise<ExitCode> {
   }
 
   const explanation = explainTarget(env, result.origins, target, ip);
-  io.stdout(
-    format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation, io),
-  );
+  io.stdout(format === 'json' ? toSafeJson(explanation) : renderExplanation(explanation, io));
   return EXIT.ok;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CAPABILITIES } from '../../backends/capabilities.js';
 import { exportEnvironment, joinExportedFiles, type ExportedFile } from '../../export/export-environment.js';
@@ -13,13 +13,6 @@ import type { DesiredState } from '../../model/types.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { closeBackends, createBackends, loggerFor, readLive, type Flags } from '../session.js';
-
-/** Temp file + rename: an interrupted export never leaves half a policy file behind. */
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o644 });
-  renameSync(tmp, path);
-}
 
 /**
  * Only ecfence.yaml is read: export is how a repository gets its first policy files, so a missing
@@ -127,7 +120,8 @@ export async function runExport(flags: Flags, io: Io): Promise<ExitCode> {
   for (const f of files) {
     const path = join(outDir, f.name);
     const existed = existsSync(path);
-    writeAtomically(path, f.text);
+    // Atomic: an interrupted export never leaves half a policy file behind.
+    io.writeFile(path, f.text);
     io.stderr(`${existed ? 'overwrote' : 'wrote'} ${relative(io.cwd, path) || f.name}\n`);
   }
   io.stderr(

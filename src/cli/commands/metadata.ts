@@ -2,6 +2,7 @@ import { CAPABILITIES } from '../../backends/capabilities.js';
 import { createHttpClient } from '../../backends/registry.js';
 import { readMetadata, type TrafficFilterMetadata } from '../../backends/serverless/metadata.js';
 import { UserInputError } from '../../model/errors.js';
+import { oneLine, toSafeJson } from '../../secrets/untrusted-text.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { loadDesired, loggerFor, retryFromEnv, type Flags } from '../session.js';
@@ -12,13 +13,16 @@ const FORMATS = ['table', 'json'] as const;
 /** Fixed-width table of what a user copies into their cloud console to create a private endpoint. */
 export function renderMetadataTable(metadata: TrafficFilterMetadata): string {
   if (metadata.regions.length === 0) return 'No private connectivity metadata matches.\n';
-  const rows = metadata.regions.map((r) => [
-    r.region,
-    r.csp ?? '',
-    r.service_name ?? '',
-    r.hosted_zone ?? '',
-    r.availability_zones.map((z) => `${z.name} (${z.id})`).join(', '),
-  ]);
+  // Every cell is the API's text: shown on one line.
+  const rows = metadata.regions.map((r) =>
+    [
+      r.region,
+      r.csp ?? '',
+      r.service_name ?? '',
+      r.hosted_zone ?? '',
+      r.availability_zones.map((z) => `${z.name} (${z.id})`).join(', '),
+    ].map(oneLine),
+  );
   const header = ['REGION', 'CSP', 'SERVICE NAME', 'HOSTED ZONE DOMAIN', 'AVAILABILITY ZONES'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
@@ -50,11 +54,16 @@ export async function runMetadata(flags: Flags, io: Io): Promise<ExitCode> {
     );
   }
   const logger = loggerFor(flags, io);
-  const http = createHttpClient(env.config, { env: io.env, logger, retry: retryFromEnv(io.env) });
+  const http = createHttpClient(env.config, {
+    env: io.env,
+    logger,
+    retry: retryFromEnv(io.env),
+    redactor: io.redactor,
+  });
   try {
     const region = flags['region'] as string | undefined;
     const metadata = await readMetadata(http, { ...(region ? { region } : {}), ...(csp ? { csp } : {}) });
-    io.stdout(format === 'json' ? `${JSON.stringify(metadata, null, 2)}\n` : renderMetadataTable(metadata));
+    io.stdout(format === 'json' ? toSafeJson(metadata) : renderMetadataTable(metadata));
     return EXIT.ok;
   } finally {
     http.close();

@@ -1,5 +1,4 @@
 import { buildPlan, type PlanResult } from '../../plan/build-plan.js';
-import { writePlanFile } from '../../plan/plan-file.js';
 import { UserInputError } from '../../model/errors.js';
 import { hasErrors } from '../../model/diagnostics.js';
 import type { DesiredState } from '../../model/types.js';
@@ -76,10 +75,11 @@ export async function runPlan(flags: Flags, io: Io): Promise<ExitCode> {
   const { result, session } = await planFromFlags(flags, io, logger);
   closeBackends(session.backends.values());
   const { plan } = result;
-  io.stdout(renderPlan(plan, format, io));
+  const rendered = renderPlan(plan, format, io);
+  io.stdout(rendered);
   const out = flags['out'] as string | undefined;
   if (out) {
-    writePlanFile(out, plan, io.cwd);
+    io.writeFile(out, format === 'json' ? rendered : renderPlan(plan, 'json', io));
     io.stderr(`Saved the plan to ${out}. Apply exactly this plan with: ecfence apply ${out}\n`);
   }
   if (plan.refusals.length > 0) return EXIT.refused;

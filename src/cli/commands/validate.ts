@@ -4,22 +4,15 @@ import { UserInputError } from '../../model/errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Flags } from '../session.js';
+import { escapeWorkflowData, escapeWorkflowProperty, toSafeJson } from '../../secrets/untrusted-text.js';
 
 const FORMATS = ['text', 'github', 'json'] as const;
 
-/** GitHub Actions workflow-command escaping (data and properties differ). */
-function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-function escapeProperty(s: string): string {
-  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
-}
-
 export function githubAnnotation(d: Diagnostic): string {
-  const props = [`file=${escapeProperty(d.file)}`];
+  const props = [`file=${escapeWorkflowProperty(d.file)}`];
   if (d.line > 0) props.push(`line=${d.line}`, `col=${d.col}`);
-  props.push(`title=${escapeProperty(`ecfence ${d.code}`)}`);
-  return `::${d.severity === 'error' ? 'error' : 'warning'} ${props.join(',')}::${escapeData(d.message)}`;
+  props.push(`title=${escapeWorkflowProperty(`ecfence ${d.code}`)}`);
+  return `::${d.severity === 'error' ? 'error' : 'warning'} ${props.join(',')}::${escapeWorkflowData(d.message)}`;
 }
 
 /** `ecfence validate`: offline, every problem at once; exit 3 on any error (or warning with --strict). */
@@ -40,10 +33,10 @@ export async function runValidate(flags: Flags, io: Io): Promise<ExitCode> {
   const failed = errors > 0 || (flags['strict'] === true && warnings > 0);
   if (format === 'json') {
     io.stdout(
-      `${JSON.stringify({ valid: !failed, errors, warnings, files: result.files, diagnostics: result.diagnostics }, null, 2)}\n`,
+      toSafeJson({ valid: !failed, errors, warnings, files: result.files, diagnostics: result.diagnostics }),
     );
   } else if (format === 'github') {
-    for (const d of result.diagnostics) io.stdout(`${githubAnnotation(d)}\n`);
+    for (const d of result.diagnostics) io.workflowCommands(`${githubAnnotation(d)}\n`);
   } else {
     for (const d of result.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
   }

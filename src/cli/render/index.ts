@@ -1,4 +1,5 @@
 import type { Plan } from '../../plan/types.js';
+import { toSafeJson } from '../../secrets/untrusted-text.js';
 import type { Io } from '../io.js';
 import { renderPlanMarkdown } from './markdown.js';
 import { renderPlanText } from './text.js';
@@ -11,7 +12,7 @@ export function renderPlan(plan: Plan, format: PlanFormat, io: Pick<Io, 'color'>
   switch (format) {
     case 'json':
       // Byte for byte what `--out` writes (SPEC §5): one format for tools and for `apply`.
-      return `${JSON.stringify(plan, null, 2)}\n`;
+      return toSafeJson(plan);
     case 'markdown':
       return renderPlanMarkdown(plan);
     case 'text':

@@ -1,5 +1,6 @@
 import { ACTIONS, type Action, type Operation, type Plan, type PlanNote } from '../../plan/types.js';
 import { describeExposure } from '../../plan/exposure.js';
+import { oneLine } from '../../secrets/untrusted-text.js';
 import { changeLines, describeOperation, MARKERS, summaryLine } from './text.js';
 
 /** GitHub refuses comments over 65,536 characters; the rest is headroom for the caller's marker. */
@@ -29,10 +30,13 @@ const NOTE_ORDER: readonly PlanNote['kind'][] = [
   'unmanaged',
 ];
 
-/** Text from API or YAML (names, descriptions) must not turn into markup, links or HTML. */
+/**
+ * Text from API or YAML (names, descriptions) must not turn into markup, links or HTML, nor break
+ * the line it is on (a new line could start a heading, a table or a workflow command).
+ */
 export function escapeMarkdown(text: string): string {
   // GFM honours a backslash before any ASCII punctuation, in tables too.
-  return text.replace(/[\\`*_[\]<>|~&]/g, (c) => `\\${c}`);
+  return oneLine(text).replace(/[\\`*_[\]<>|~&]/g, (c) => `\\${c}`);
 }
 
 /** A fenced block whose fence is longer than any backtick run inside, so content cannot close it. */
@@ -168,8 +172,13 @@ export function renderPlanMarkdown(plan: Plan, options: { limit?: number } = {})
   // Room kept for the truncation note at its longest (numbers included).
   const reserve = truncation(plan.operations.length).length + 16;
   if (out.length + reserve > limit) {
-    // Even the notes do not fit: keep the verdict and the table, which are small and bounded by envs.
-    out = `${head.slice(0, 4).join('\n')}\n${refusalLines(plan).join('\n')}\n`.slice(0, limit - reserve);
+    // Even the notes do not fit: keep the verdict and the refusals, cut at the end of a line (a cut
+    // inside one could leave part of a name, or of anything else in it).
+    const verdict = `${head.slice(0, 4).join('\n')}\n${refusalLines(plan).join('\n')}\n`;
+    out =
+      verdict.length <= limit - reserve
+        ? verdict
+        : verdict.slice(0, verdict.lastIndexOf('\n', limit - reserve - 1) + 1);
   }
 
   let shown = 0;

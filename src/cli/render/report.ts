@@ -1,5 +1,6 @@
 import type { ExecutionReport } from '../../execute/execute-plan.js';
 import type { Plan } from '../../plan/types.js';
+import { oneLine } from '../../secrets/untrusted-text.js';
 import { paint, type Colour } from '../io.js';
 import { describeOperation, MARKERS } from './text.js';
 
@@ -16,9 +17,9 @@ export function renderReport(plan: Plan, report: ExecutionReport, options: { col
     const status = r?.status ?? 'skipped';
     const label = `${status.padEnd(7)}`;
     lines.push(
-      `  ${paint(io, STATUS_COLOUR[status] ?? 'gray', label)} ${op.environment.padEnd(envWidth)} ${MARKERS[op.action].verb.padEnd(10)} ${describeOperation(op)}`,
+      `  ${paint(io, STATUS_COLOUR[status] ?? 'gray', label)} ${oneLine(op.environment).padEnd(envWidth)} ${MARKERS[op.action].verb.padEnd(10)} ${describeOperation(op)}`,
     );
-    if (r?.reason) lines.push(`          ${paint(io, 'gray', r.reason)}`);
+    if (r?.reason) lines.push(`          ${paint(io, 'gray', oneLine(r.reason))}`);
   }
   lines.push(
     '',

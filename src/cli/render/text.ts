@@ -2,6 +2,7 @@ import { ruleDelta } from '../../diff/rules.js';
 import { targetLabel, type Rule } from '../../model/types.js';
 import { describeExposure } from '../../plan/exposure.js';
 import type { FieldChange, Operation, Plan } from '../../plan/types.js';
+import { oneLine } from '../../secrets/untrusted-text.js';
 import { paint, type Colour } from '../io.js';
 
 /** How each action is marked, one line per operation. */
@@ -31,7 +32,8 @@ export function ruleLabel(rule: Rule): string {
     );
   }
   if (rule.description) parts.push(`"${rule.description}"`);
-  return parts.join(' ');
+  // Names, sources and descriptions come from an API or a pull request: shown, on one line.
+  return oneLine(parts.join(' '));
 }
 
 function show(value: unknown): string {
@@ -59,8 +61,12 @@ export function changeLines(changes: readonly FieldChange[]): string[] {
   return lines;
 }
 
-/** One-line description of an operation, without its marker. */
+/** One-line description of an operation, without its marker (names and ids escaped to one line). */
 export function describeOperation(op: Operation): string {
+  return oneLine(operationText(op));
+}
+
+function operationText(op: Operation): string {
   const p = `${op.policy.region}/${op.policy.name}`;
   switch (op.action) {
     case 'create':
@@ -122,7 +128,7 @@ export function renderPlanText(plan: Plan, options: { color: boolean }): string 
         : refused > 0
           ? `no operations, ${refused} refused`
           : 'no changes';
-    out.push(paint(io, 'bold', `${env}: ${verdict}`));
+    out.push(paint(io, 'bold', `${oneLine(env)}: ${verdict}`));
     for (const op of ops) {
       const m = MARKERS[op.action];
       out.push(
@@ -142,23 +148,21 @@ export function renderPlanText(plan: Plan, options: { color: boolean }): string 
     ] as const) {
       const some = notes.filter((n) => n.kind === kind);
       if (some.length === 0) continue;
-      for (const n of some) out.push(`  ${paint(io, 'gray', `· ${n.message}`)}`);
+      for (const n of some) out.push(`  ${paint(io, 'gray', `· ${oneLine(n.message)}`)}`);
     }
     const exposure = (plan.exposure ?? []).filter((e) => e.environment === env);
     if (exposure.length > 0) {
       out.push('  Exposure:');
       for (const e of exposure) {
-        const line = describeExposure(e);
+        const line = oneLine(describeExposure(e));
         out.push(e.opens_to_internet ? `    ${paint(io, 'red', `! ${line}`)}` : `    ${line}`);
       }
     }
     out.push('');
   }
   for (const r of plan.refusals) {
-    out.push(
-      paint(io, 'red', `refused [${r.guard}] ${r.environment}: ${r.message}`) +
-        (r.override ? `\n  to override: ${r.override}` : ''),
-    );
+    out.push(paint(io, 'red', oneLine(`refused [${r.guard}] ${r.environment}: ${r.message}`)));
+    if (r.override) out.push(`  to override: ${oneLine(r.override)}`);
   }
   if (plan.refusals.length > 0) out.push('');
   out.push(paint(io, 'bold', summaryLine(plan)));
