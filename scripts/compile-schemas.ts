@@ -1,8 +1,10 @@
 /**
- * Compiles the JSON Schemas of the YAML (schemas/) into ajv standalone validators, written to
- * src/load/schema-validators.generated.ts: every CLI run used to spend a few hundred milliseconds
- * generating the same code with ajv at start-up. `npm run schemas` rewrites the file;
- * test/load/schema-validators.test.ts fails when it is out of step with schemas/.
+ * Compiles the JSON Schemas in schemas/ into ajv standalone validators: every CLI run used to
+ * spend a few hundred milliseconds generating the same code with ajv at start-up. Two modules:
+ * the YAML's (config and policy files), which every command loads, and the plan file's, which
+ * only `apply PLANFILE` loads (it is large, so it stays out of every other command's start-up).
+ * `npm run schemas` rewrites them; test/load/yaml-paths.test.ts fails when one is out of step
+ * with schemas/.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,8 +14,16 @@ import type { Options } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import { format, resolveConfig } from 'prettier';
 
-/** Where the module goes, from the repository root. */
-export const GENERATED_FILE = join('src', 'load', 'schema-validators.generated.ts');
+/** Each generated module: where it goes (from the repository root) and its exports → schema file. */
+export const GENERATED_MODULES = [
+  {
+    file: join('src', 'load', 'schema-validators.generated.ts'),
+    schemas: { config: 'ecfence-config.schema.json', policyFile: 'policy-file.schema.json' },
+  },
+  { file: join('src', 'plan', 'plan-schema.generated.ts'), schemas: { plan: 'plan.schema.json' } },
+] as const;
+
+export type GeneratedModule = (typeof GENERATED_MODULES)[number];
 
 /**
  * The options the validators are compiled with. allErrors: every problem is reported at once;
@@ -30,14 +40,11 @@ export const AJV_OPTIONS: Options = {
   logger: false,
 };
 
-/** Exported name → schema file. */
-const SCHEMAS = { config: 'ecfence-config.schema.json', policyFile: 'policy-file.schema.json' } as const;
-
 /** The validator module's text, formatted as the repository formats it. */
-export async function compileSchemaModule(root: string): Promise<string> {
+export async function compileSchemaModule(root: string, module: GeneratedModule): Promise<string> {
   const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
   const refs: Record<string, string> = {};
-  for (const [name, file] of Object.entries(SCHEMAS)) {
+  for (const [name, file] of Object.entries(module.schemas)) {
     const schema = JSON.parse(readFileSync(join(root, 'schemas', file), 'utf8')) as { $id: string };
     ajv.addSchema(schema);
     refs[name] = schema.$id;
@@ -52,7 +59,7 @@ export async function compileSchemaModule(root: string): Promise<string> {
     "import { createRequire } from 'node:module';",
     'const require = createRequire(import.meta.url);',
   ].join('\n');
-  const filepath = join(root, GENERATED_FILE);
+  const filepath = join(root, module.file);
   const options = (await resolveConfig(filepath)) ?? {};
   return format(`${header}\n${code}\n`, { ...options, filepath });
 }
@@ -60,6 +67,8 @@ export async function compileSchemaModule(root: string): Promise<string> {
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   // Run as dist/scripts/compile-schemas.js.
   const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-  writeFileSync(join(root, GENERATED_FILE), await compileSchemaModule(root));
-  console.log(`wrote ${GENERATED_FILE}`);
+  for (const module of GENERATED_MODULES) {
+    writeFileSync(join(root, module.file), await compileSchemaModule(root, module));
+    console.log(`wrote ${module.file}`);
+  }
 }

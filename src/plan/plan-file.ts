@@ -1,41 +1,66 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, basename, join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ErrorObject } from 'ajv';
 import { UserInputError } from '../model/errors.js';
 import { targetKey } from '../model/types.js';
 import type { Operation, Plan } from './types.js';
 
 export const PLAN_FORMAT_MAJOR = '1';
 
-/** Writes the plan as JSON atomically (temp file + rename): a reader never sees half a plan. */
-export function writePlanFile(path: string, plan: Plan, cwd: string): void {
-  const full = resolve(cwd, path);
-  const tmp = join(dirname(full), `.${basename(full)}.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o644 });
-  renameSync(tmp, full);
+/** A plan file larger than this is refused unread: far above the plan of any real estate. */
+export const MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024;
+
+/** Schema errors listed before "and N more". */
+const ERRORS_SHOWN = 5;
+
+interface SchemaValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
 
-/** Reads a saved plan; refuses a file that is not a plan or has an unknown major format version. */
-export function readPlanFile(path: string, cwd: string): Plan {
+/**
+ * Reads a saved plan. A saved plan may come from a pull request's artifact, so it is untrusted
+ * input: it is size-bounded and validated against schemas/plan.schema.json before anything uses
+ * it, and every way it can be wrong is a UserInputError (exit 3) naming the file and the path of
+ * the bad field, never an internal error.
+ */
+export async function readPlanFile(path: string, cwd: string): Promise<Plan> {
+  const full = resolve(cwd, path);
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(resolve(cwd, path), 'utf8'));
+    const size = statSync(full).size;
+    if (size > MAX_PLAN_FILE_BYTES) {
+      throw new Error(`${size} bytes is more than a plan file can be (${MAX_PLAN_FILE_BYTES})`);
+    }
+    data = JSON.parse(readFileSync(full, 'utf8'));
   } catch (error) {
     throw new UserInputError(`${path}: cannot read plan file: ${(error as Error).message}`);
   }
-  const plan = data as Partial<Plan> | null;
-  if (!plan || typeof plan !== 'object' || typeof plan.format_version !== 'string') {
+  const version = (data as { format_version?: unknown } | null)?.format_version;
+  if (data === null || typeof data !== 'object' || typeof version !== 'string') {
     throw new UserInputError(`${path}: not an ecfence plan file (no format_version)`);
   }
-  const major = plan.format_version.split('.')[0];
-  if (major !== PLAN_FORMAT_MAJOR) {
+  if (version.split('.')[0] !== PLAN_FORMAT_MAJOR) {
     throw new UserInputError(
-      `${path}: plan format_version ${plan.format_version} is not supported (this ecfence reads ${PLAN_FORMAT_MAJOR}.x)`,
+      `${path}: plan format_version ${version} is not supported (this ecfence reads ${PLAN_FORMAT_MAJOR}.x)`,
     );
   }
-  if (!Array.isArray(plan.operations) || typeof plan.config_digest !== 'string' || !plan.fingerprints) {
-    throw new UserInputError(`${path}: plan file is incomplete (operations, config_digest, fingerprints)`);
+  // Loaded here only: the validator is large, and only `apply PLANFILE` needs it.
+  const validate = (await import('./plan-schema.generated.js')).plan as SchemaValidator;
+  if (!validate(data)) {
+    const errors = validate.errors ?? [];
+    const lines = errors.slice(0, ERRORS_SHOWN).map((e) => `  ${describeSchemaError(e)}`);
+    if (errors.length > ERRORS_SHOWN) lines.push(`  … and ${errors.length - ERRORS_SHOWN} more`);
+    throw new UserInputError(`${path}: not a valid ecfence plan file:\n${lines.join('\n')}`);
   }
-  return plan as Plan;
+  return data as Plan;
+}
+
+/** `/operations/0/policy: must be object`: the JSON pointer of the bad field, then what is wrong. */
+function describeSchemaError(error: ErrorObject): string {
+  const extra = (error.params as { additionalProperty?: unknown }).additionalProperty;
+  const detail = typeof extra === 'string' ? ` (${JSON.stringify(extra)})` : '';
+  return `${error.instancePath || '/'}: ${error.message ?? 'is invalid'}${detail}`;
 }
 
 /** Live objects an operation reads or writes, as fingerprint keys. */

@@ -77,7 +77,7 @@ export async function runApply(flags: Flags, positionals: readonly string[], io:
     throw new UserInputError(`apply takes at most one plan file (got ${positionals.length})`);
   const concurrency = parseConcurrency(flags);
   const planFile = positionals[0];
-  const saved = planFile ? readPlanFile(planFile, io.cwd) : undefined;
+  const saved = planFile ? await readPlanFile(planFile, io.cwd) : undefined;
   if (!planFile && flags['auto-approve'] !== true && !io.stdinIsTty) {
     throw new UserInputError('stdin is not a terminal: pass --auto-approve to apply without confirmation');
   }

@@ -1,0 +1,87 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { renderPlan } from '../../src/cli/render/index.js';
+import { UserInputError } from '../../src/model/errors.js';
+import { readPlanFile } from '../../src/plan/plan-file.js';
+import { everyActionPlan } from '../render/scenarios.js';
+
+/*
+ * A saved plan may come from a pull request's artifact: every way it can be wrong must be bad input
+ * (exit 3) that names the file and the field, never an internal error.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'ecfence-planfile-'));
+const valid = JSON.parse(renderPlan(everyActionPlan(), 'json', { color: false })) as Record<string, unknown>;
+
+function saved(data: unknown, raw?: string): string {
+  const name = `plan-${Math.random().toString(36).slice(2)}.json`;
+  writeFileSync(join(dir, name), raw ?? JSON.stringify(data));
+  return name;
+}
+
+async function errorOf(file: string): Promise<unknown> {
+  return readPlanFile(file, dir).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+describe('readPlanFile', () => {
+  it('reads back what plan --out wrote', async () => {
+    expect(await readPlanFile(saved(valid), dir)).toEqual(valid);
+  });
+
+  it('refuses a malformed plan with the path of the bad field', async () => {
+    const operations = valid['operations'] as Record<string, unknown>[];
+    const cases: [unknown, string][] = [
+      [
+        { ...valid, operations: [{ ...operations[0], policy: null }] },
+        '/operations/0/policy: must be object',
+      ],
+      [
+        { ...valid, fingerprints: { prod: { 'policy:x': 7 } } },
+        '/fingerprints/prod/policy:x: must be string',
+      ],
+      [{ ...valid, operations: 'all' }, '/operations: must be array'],
+      [{ ...valid, extra: 1 }, '/: must NOT have additional properties ("extra")'],
+    ];
+    for (const [data, message] of cases) {
+      const error = await errorOf(saved(data));
+      expect(error).toBeInstanceOf(UserInputError);
+      expect((error as Error).message).toContain(message);
+      expect((error as Error).message).toMatch(/^plan-\w+\.json: not a valid ecfence plan file/);
+    }
+    for (const [raw, message] of [
+      ['{"format_version": "2.0"}', 'format_version 2.0 is not supported'],
+      ['null', 'not an ecfence plan file'],
+      ['{"operations": [', 'cannot read plan file'],
+    ]) {
+      expect(((await errorOf(saved(undefined, raw))) as Error).message).toContain(message);
+    }
+  });
+
+  it('never fails other than as bad input, whatever is changed in a valid plan', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), fc.nat(), async (replacement, pick) => {
+        // Replace one node somewhere in the plan with arbitrary JSON.
+        const copy = structuredClone(valid);
+        const nodes: [Record<string, unknown>, string][] = [];
+        const walk = (value: unknown): void => {
+          if (value === null || typeof value !== 'object') return;
+          for (const [k, v] of Object.entries(value)) {
+            nodes.push([value as Record<string, unknown>, k]);
+            walk(v);
+          }
+        };
+        walk(copy);
+        const [parent, key] = nodes[pick % nodes.length] as [Record<string, unknown>, string];
+        parent[key] = replacement;
+        const error = await errorOf(saved(copy));
+        if (error !== undefined) expect(error).toBeInstanceOf(UserInputError);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
