@@ -3,6 +3,7 @@ import { CAPABILITIES } from '../backends/capabilities.js';
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { EnvironmentConfig, SafetySettings, SourcePosition } from '../model/types.js';
+import { isCiTokenVariable } from '../secrets/key-variables.js';
 import { checkEndpoint } from './formats.js';
 import type { LintSettings } from './lint.js';
 import { isRecord, lazyPositionAt, positionAt } from './read-yaml.js';
@@ -175,6 +176,17 @@ function normaliseEnvironment(
       `environments.${name}: API keys are not supported by the ${env.api} API (supported: ${caps.auth.join(', ')})`,
       at(),
     );
+  }
+
+  for (const field of ['api_key_env', 'username_env', 'password_env'] as const) {
+    const variable = env[field];
+    if (variable !== undefined && isCiTokenVariable(variable)) {
+      error(
+        'E_KEY_VARIABLE',
+        `environments.${name}.${field}: ${variable} holds a CI system's own token, and ecfence would send it to the API; put the Elastic credentials in variables of their own (e.g. EC_API_KEY), set by the workflow`,
+        at(field),
+      );
+    }
   }
 
   let caFile: string | undefined;
