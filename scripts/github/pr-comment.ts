@@ -7,7 +7,10 @@
  * ECFENCE_PR_NUMBER), GITHUB_STEP_SUMMARY, GITHUB_SHA, GITHUB_SERVER_URL, GITHUB_RUN_ID;
  * ECFENCE_WORKING_DIRECTORY and ECFENCE_ENVIRONMENTS (for the marker), ECFENCE_COMMENT=false to
  * write only the summary, ECFENCE_COMMENT_AUTHOR to only ever update that user's comment.
- * The token is sent only to GITHUB_API_URL and never printed.
+ * The token is sent only to the origin of GITHUB_API_URL and never printed: everything this script
+ * writes (comment, summary, its output) is scrubbed of it, and what GitHub says is shown on one
+ * line that cannot be a workflow command. The action runs it with this environment only: no
+ * Elastic key reaches it.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +23,8 @@ import {
   type CommentDecision,
 } from './comment.js';
 import { GitHubApiError, GitHubClient } from './github-api.js';
+import { Redactor } from '../../src/secrets/redactor.js';
+import { escapeWorkflowData, oneLine, safeOutput } from '../../src/secrets/untrusted-text.js';
 
 export interface PostResult {
   /** Undefined when no comment was attempted (not a pull request, or commenting is off). */
@@ -47,8 +52,15 @@ export function environmentsFrom(text: string | undefined): string[] {
   return (text ?? '').split(/[\s,]+/).filter((s) => s !== '');
 }
 
+/** The secrets this script holds: the token. */
+export function redactorFor(env: Env): Redactor {
+  const redactor = new Redactor();
+  redactor.add(env['GITHUB_TOKEN']);
+  return redactor;
+}
+
 /** Comment (create or update in place) and job summary; see the file comment for the inputs. */
-export async function postPlan(markdown: string, env: Env): Promise<PostResult> {
+export async function postPlan(markdown: string, env: Env, redactor = redactorFor(env)): Promise<PostResult> {
   const event = readEvent(env);
   const marker = markerFor(
     env['ECFENCE_WORKING_DIRECTORY'] ?? '.',
@@ -63,7 +75,7 @@ export async function postPlan(markdown: string, env: Env): Promise<PostResult> 
       : undefined;
   const body = buildCommentBody({
     marker,
-    markdown,
+    markdown: redactor.scrub(markdown),
     ...(sha ? { sha } : {}),
     ...(runUrl ? { runUrl } : {}),
   });
@@ -71,7 +83,7 @@ export async function postPlan(markdown: string, env: Env): Promise<PostResult> 
   const result: PostResult = { summaryWritten: false };
   const summary = env['GITHUB_STEP_SUMMARY'];
   if (summary) {
-    appendFileSync(summary, `${markdown.trimEnd()}\n\n`);
+    appendFileSync(summary, redactor.scrub(`${markdown.trimEnd()}\n\n`));
     result.summaryWritten = true;
   }
 
@@ -91,6 +103,7 @@ export async function postPlan(markdown: string, env: Env): Promise<PostResult> 
     apiUrl: env['GITHUB_API_URL'] || 'https://api.github.com',
     token,
     repository,
+    redactor,
   });
   const author = env['ECFENCE_COMMENT_AUTHOR'] || undefined;
   try {
@@ -113,27 +126,39 @@ export async function postPlan(markdown: string, env: Env): Promise<PostResult> 
   return result;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+async function main(
+  argv: readonly string[],
+  redactor: Redactor,
+  say: (text: string) => void,
+): Promise<number> {
   const file = argv[0];
   if (!file) {
-    console.error('usage: pr-comment.js PLAN.md   (the output of: ecfence plan --format markdown)');
+    say('usage: pr-comment.js PLAN.md   (the output of: ecfence plan --format markdown)');
     return 3;
   }
   const markdown = readFileSync(file, 'utf8');
-  const result = await postPlan(markdown, process.env);
-  if (result.warning) console.log(`::warning title=ecfence plan comment::${result.warning}`);
+  const result = await postPlan(markdown, process.env, redactor);
+  if (result.warning) {
+    // The one workflow command this script means; GitHub's text in it is escaped as data.
+    const warning = escapeWorkflowData(redactor.scrub(oneLine(result.warning)));
+    process.stdout.write(`::warning title=ecfence plan comment::${warning}\n`);
+  }
   if (result.decision) {
     const verb = { create: 'created', update: 'updated', unchanged: 'left unchanged' }[result.decision.kind];
-    console.error(`ecfence: plan comment ${verb} (id ${String(result.commentId)})`);
+    say(`ecfence: plan comment ${verb} (id ${String(result.commentId)})`);
   }
   return 0;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
+  const redactor = redactorFor(process.env);
+  // Every line this script prints: on one line, no workflow command, scrubbed.
+  const say = (text: string): void =>
+    void process.stderr.write(`${safeOutput(redactor, oneLine(text), false)}\n`);
+  main(process.argv.slice(2), redactor, say).then(
     (code) => (process.exitCode = code),
     (error: unknown) => {
-      console.error(`ecfence pr-comment: ${error instanceof Error ? error.message : String(error)}`);
+      say(`ecfence pr-comment: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = 1;
     },
   );

@@ -1,7 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Redactor } from '../secrets/redactor.js';
-import { defuseWorkflowCommands, escapeOutputControls } from '../secrets/untrusted-text.js';
+import { safeOutput } from '../secrets/untrusted-text.js';
 
 /**
  * The CLI's only window on the world: stdout for the product, stderr for messages, and the files a
@@ -27,11 +27,6 @@ export interface Io {
   color: boolean;
   env: Record<string, string | undefined>;
   cwd: string;
-}
-
-/** The final write of stdout or stderr text: controls escaped, commands defused, then scrubbed. */
-export function safeOutput(redactor: Redactor, text: string, terminal: boolean): string {
-  return redactor.scrub(defuseWorkflowCommands(escapeOutputControls(text, terminal)));
 }
 
 /** `writeFile` of an `Io`: scrubbed, atomic, relative paths from `cwd`. */

@@ -3,6 +3,7 @@
  * request) is shown, never obeyed: it cannot add a line, move a terminal's cursor, or start a
  * GitHub Actions workflow command. These are the escapes that guarantee it.
  */
+import type { Redactor } from './redactor.js';
 
 /**
  * C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidirectional
@@ -54,6 +55,14 @@ export function escapeOutputControls(text: string, terminal: boolean): string {
 export function defuseWorkflowCommands(text: string): string {
   if (!text.includes('::') && !text.includes('##[')) return text;
   return text.replace(/^([^\S\n]*)::/gm, '$1\\::').replace(/##\[/g, '##\\[');
+}
+
+/**
+ * The final write of text to stdout or stderr (the CLI's `Io`, the GitHub scripts): controls
+ * escaped, workflow commands defused, then, last, scrubbed of the run's secrets.
+ */
+export function safeOutput(redactor: Redactor, text: string, terminal: boolean): string {
+  return redactor.scrub(defuseWorkflowCommands(escapeOutputControls(text, terminal)));
 }
 
 /** Characters JSON.stringify leaves as they are but `oneLine` escapes. */

@@ -18,6 +18,12 @@ export interface FakeGitHub {
   requests: { method: string; path: string }[];
   /** Respond 403 to writes (a fork's read-only token). */
   readOnly: boolean;
+  /**
+   * Misbehaviour for the canary tests: error messages that echo the Authorization header and
+   * carry a workflow command on a line of their own; a `Link: rel="next"` to this origin instead
+   * of the API's; writes answered with a redirect to this origin.
+   */
+  hostile: { echo?: boolean; nextPageOrigin?: string; redirectWritesTo?: string };
   close(): Promise<void>;
 }
 
@@ -40,6 +46,7 @@ export async function startFakeGitHub(
     comments: new Map(),
     requests: [],
     readOnly: false,
+    hostile: {},
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const server: Server = createServer((req, res) => {
@@ -50,7 +57,13 @@ export async function startFakeGitHub(
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(body));
       };
-      if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { message: 'Bad credentials' });
+      const fail = (status: number, message: string) =>
+        send(status, {
+          message: fake.hostile.echo
+            ? `${message} (${req.headers.authorization ?? ''})\n::error title=Injected::pwned`
+            : message,
+        });
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) return fail(401, 'Bad credentials');
       const list = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/.exec(url.pathname);
       const one = /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/.exec(url.pathname);
       if ((list?.[1] ?? one?.[1]) !== repository) return send(404, { message: 'Not Found' });
@@ -61,7 +74,9 @@ export async function startFakeGitHub(
         const last = Math.max(1, Math.ceil(all.length / perPage));
         const links: string[] = [];
         const at = (p: number) => `<${fake.url}${url.pathname}?per_page=${perPage}&page=${p}>`;
-        if (page < last) links.push(`${at(page + 1)}; rel="next"`, `${at(last)}; rel="last"`);
+        if (fake.hostile.nextPageOrigin !== undefined) {
+          links.push(`<${fake.hostile.nextPageOrigin}${url.pathname}?page=2>; rel="next"`);
+        } else if (page < last) links.push(`${at(page + 1)}; rel="next"`, `${at(last)}; rel="last"`);
         if (page > 1) links.push(`${at(1)}; rel="first"`, `${at(page - 1)}; rel="prev"`);
         return send(
           200,
@@ -69,7 +84,11 @@ export async function startFakeGitHub(
           links.length ? { link: links.join(', ') } : {},
         );
       }
-      if (fake.readOnly) return send(403, { message: 'Resource not accessible by integration' });
+      if (fake.hostile.redirectWritesTo !== undefined) {
+        res.writeHead(307, { location: `${fake.hostile.redirectWritesTo}${url.pathname}` });
+        return res.end();
+      }
+      if (fake.readOnly) return fail(403, 'Resource not accessible by integration');
       const body = (await readBody(req)) as { body?: unknown } | undefined;
       if (typeof body?.body !== 'string') return send(422, { message: 'body is required' });
       if (list && req.method === 'POST') {

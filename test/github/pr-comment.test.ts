@@ -1,28 +1,34 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { markerFor } from '../../scripts/github/comment.js';
 import { postPlan } from '../../scripts/github/pr-comment.js';
+import { repoRoot } from '../support/cli.js';
+import { startElsewhere } from '../secrets/hostile-api.js';
 import { FAKE_TOKEN, startFakeGitHub, type FakeGitHub } from './fake-github.js';
 
 const PR = 7;
 
 describe('postPlan against a GitHub-like API', () => {
   let github: FakeGitHub;
+  let elsewhere: Awaited<ReturnType<typeof startElsewhere>>;
   let dir: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     github = await startFakeGitHub();
+    elsewhere = await startElsewhere();
   });
   afterAll(async () => {
-    await github.close();
+    await Promise.all([github.close(), elsewhere.close()]);
   });
   beforeEach(() => {
     github.comments.clear();
     github.requests.length = 0;
     github.readOnly = false;
+    github.hostile = {};
     dir = mkdtempSync(join(tmpdir(), 'ecfence-gh-'));
     const event = join(dir, 'event.json');
     writeFileSync(event, JSON.stringify({ pull_request: { number: PR, head: { sha: 'feedface00112233' } } }));
@@ -123,5 +129,57 @@ describe('postPlan against a GitHub-like API', () => {
     await postPlan('plan', { ...env, GITHUB_TOKEN: wrong }).catch((e: Error) =>
       expect(e.message).not.toContain(wrong),
     );
+  });
+
+  it('sends the token to the origin of GITHUB_API_URL only: no Link to another host, no redirect', async () => {
+    github.hostile = { nextPageOrigin: elsewhere.url };
+    await expect(postPlan('plan', env)).rejects.toThrow(
+      `GitHub API GET /repos/acme/infra/issues/7/comments: 0 refused: ${elsewhere.url} is not GITHUB_API_URL's origin`,
+    );
+    github.hostile = { redirectWritesTo: elsewhere.url };
+    await expect(postPlan('plan', env)).rejects.toThrow(
+      /POST \/repos\/acme\/infra\/issues\/7\/comments: 307 redirect not followed/,
+    );
+    expect(elsewhere.hits).toEqual([]);
+  });
+
+  it('prints what GitHub says scrubbed and on one line, never as a workflow command', async () => {
+    github.hostile = { echo: true };
+    github.readOnly = true;
+    const plan = join(dir, 'plan.md');
+    writeFileSync(plan, '### ecfence plan\n');
+    const script = (extra: Record<string, string>) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [join(repoRoot, 'dist', 'scripts', 'github', 'pr-comment.js'), plan],
+          {
+            env: { PATH: process.env['PATH'] ?? '', ...env, ...extra },
+          },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    const wrong = 'ghs_CANARY_wrong_token_4d5e6f';
+    const [forbidden, denied] = await Promise.all([script({}), script({ GITHUB_TOKEN: wrong })]);
+    expect(forbidden.code).toBe(0);
+    expect(forbidden.stdout).toBe(
+      '::warning title=ecfence plan comment::GitHub API POST /repos/acme/infra/issues/7/comments: 403 ' +
+        'Resource not accessible by integration (Bearer [redacted])\\n::error title=Injected::pwned; ' +
+        'no comment posted (the job summary has the plan)\n',
+    );
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toBe(
+      'ecfence pr-comment: GitHub API GET /repos/acme/infra/issues/7/comments: 401 ' +
+        'Bad credentials (Bearer [redacted])\\n::error title=Injected::pwned\n',
+    );
+    for (const out of [forbidden.stdout, forbidden.stderr, denied.stdout, denied.stderr]) {
+      expect(out).not.toContain(FAKE_TOKEN);
+      expect(out).not.toContain(wrong);
+    }
   });
 });

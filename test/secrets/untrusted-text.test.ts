@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { safeOutput } from '../../src/cli/io.js';
 import { Redactor } from '../../src/secrets/redactor.js';
-import { escapeJsonText, oneLine, toSafeJson } from '../../src/secrets/untrusted-text.js';
+import { escapeJsonText, oneLine, safeOutput, toSafeJson } from '../../src/secrets/untrusted-text.js';
 
 /** What the GitHub Actions runner would run: `::` first on a line (blanks trimmed), or `##[` anywhere. */
 function workflowCommands(output: string): string[] {
