@@ -112,9 +112,13 @@ export class Redactor {
     }
   }
 
-  /** Registers HTTP Basic credentials: each part, `username:password` and so the header value. */
+  /**
+   * Registers HTTP Basic credentials: each part, `username:password` (and so the header value, its
+   * base64), and the header value as a secret of its own (so also its base64).
+   */
   addBasic(username: string, password: string): void {
-    this.add(username, password, `${username}:${password}`);
+    const pair = `${username}:${password}`;
+    this.add(username, password, pair, Buffer.from(pair).toString('base64'));
   }
 
   /** Whether any secret is registered (nothing to scrub otherwise). */
