@@ -9,6 +9,7 @@ import {
   type Rule,
   type Target,
 } from '../model/types.js';
+import { oneLine } from '../secrets/untrusted-text.js';
 
 /**
  * Adoption (`ecfence export`): live state → policy files that declare exactly that state, so that
@@ -42,6 +43,12 @@ export interface ExportResult {
   policies: number;
   associations: number;
 }
+
+/**
+ * Every string on one line, whatever a live name or description holds: JSON-style double quotes
+ * (`"a\nb"`), never a block scalar, so no line of a file (or of stdout) starts with server text.
+ */
+const YAML_OPTIONS = { lineWidth: 0, blockQuote: false, doubleQuotedAsJSON: true } as const;
 
 /** Address-list types whose rules can share a named `sources:` set. */
 const SET_TYPES: ReadonlySet<PolicyType> = new Set(['ip', 'vpce', 'gcp_private_service_connect_endpoint']);
@@ -248,7 +255,7 @@ export function exportEnvironment(live: LiveEnvironment, options: ExportOptions)
             if (isSeq(ports)) ports.flow = true;
           }
         }
-        const lines = [` live id ${p.id}`];
+        const lines = [` live id ${oneLine(p.id)}`];
         if (p.hiddenAssociations > 0) {
           lines.push(
             ` ${p.hiddenAssociations} association(s) are not visible to this API key and were not exported`,
@@ -273,9 +280,11 @@ export function exportEnvironment(live: LiveEnvironment, options: ExportOptions)
         if (isSeq(policiesNode)) policiesNode.flow = true;
         const lines: string[] = [];
         const name = targets.get(targetKey(a.target))?.name;
-        if (name) lines.push(` ${name}`);
+        if (name) lines.push(` ${oneLine(name)}`);
         if (a.skipped.size > 0) {
-          lines.push(` also attached, not exported (ambiguous name): ${[...a.skipped].sort().join(', ')}`);
+          lines.push(
+            ` also attached, not exported (ambiguous name): ${oneLine([...a.skipped].sort().join(', '))}`,
+          );
         }
         if (isMap(node) && lines.length > 0) node.commentBefore = lines.join('\n');
       });
@@ -292,9 +301,9 @@ export function exportEnvironment(live: LiveEnvironment, options: ExportOptions)
           include_by_default: p.include_by_default,
           rules: orderedRules(p, options.ruleOrder).map(writtenRule),
         })),
-      }).toString({ lineWidth: 0 });
+      }).toString(YAML_OPTIONS);
       doc.comment = [
-        ` Not exported: live policies whose name is ambiguous in this environment (${[...new Set(commented.map((p) => `${p.name} ${p.id}`))].join(', ')}).`,
+        ` Not exported: live policies whose name is ambiguous in this environment (${oneLine([...new Set(commented.map((p) => `${p.name} ${p.id}`))].join(', '))}).`,
         ' Rename or delete the duplicates in Elastic Cloud, then export again.',
         ...block
           .trimEnd()
@@ -305,7 +314,7 @@ export function exportEnvironment(live: LiveEnvironment, options: ExportOptions)
     files.push({
       name: exportFileName(env, region),
       region,
-      text: doc.toString({ lineWidth: 0, flowCollectionPadding: false }),
+      text: doc.toString({ ...YAML_OPTIONS, flowCollectionPadding: false }),
     });
   }
   files.sort((a, b) => cmp(a.name, b.name));

@@ -50,11 +50,18 @@ export function escapeOutputControls(text: string, terminal: boolean): string {
 /**
  * A line whose first non-blank characters are `::` is a workflow command to the GitHub Actions
  * runner, and so is any line holding `##[` (the legacy form, matched anywhere in a line). Output
- * that is not meant as one gets such lines defused: `\::` at the start, `##\[` elsewhere.
+ * that is not meant as one gets them defused: `\::` at the start of a line, and `##\u005b` for
+ * `##[`, which inside a JSON or YAML double-quoted string is still the same text, and elsewhere
+ * a visible escape. (A line cannot start with `::` inside JSON, nor inside the YAML ecfence
+ * writes, where every string is on one line.)
  */
 export function defuseWorkflowCommands(text: string): string {
   if (!text.includes('::') && !text.includes('##[')) return text;
-  return text.replace(/^([^\S\n]*)::/gm, '$1\\::').replace(/##\[/g, '##\\[');
+  return defuseLegacyCommands(text.replace(/^([^\S\n]*)::/gm, '$1\\::'));
+}
+
+function defuseLegacyCommands(text: string): string {
+  return text.includes('##[') ? text.replace(/##\[/g, '##\\u005b') : text;
 }
 
 /**
@@ -71,14 +78,15 @@ const JSON_UNESCAPED = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 /**
  * JSON text (a log line, `--format json`, a plan file) made as safe to show as other output, and
  * still the same JSON: the controls JSON.stringify leaves raw become `\u` escapes, and `##[`,
- * which in JSON can only be inside a string, becomes `##\u005b`. No JSON line starts with `::`.
+ * which in JSON can only be inside a string, becomes `##\u005b` (as `defuseWorkflowCommands`
+ * writes it), so a plan file is byte for byte what `--format json` prints.
  */
 export function escapeJsonText(json: string): string {
   JSON_UNESCAPED.lastIndex = 0;
   const escaped = JSON_UNESCAPED.test(json)
     ? json.replace(JSON_UNESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     : json;
-  return escaped.includes('##[') ? escaped.replace(/##\[/g, '##\\u005b') : escaped;
+  return defuseLegacyCommands(escaped);
 }
 
 /** `value` as indented JSON, one trailing newline, safe to show (see `escapeJsonText`). */

@@ -2,13 +2,14 @@
  * The canary suite (issue 22): canary credentials through every command against a server that
  * echoes them back everywhere (ids, names, descriptions, headers, error messages at every position
  * around the 500-character cut, redirects, garbage, an endless body). No form of a canary — as
- * sent, in another case, base64, decoded Basic, or any 10-character piece of those — may appear on
+ * sent, in another case, base64 (of the Basic header value too), decoded Basic, or any 10-character piece of those — may appear on
  * stdout, stderr or in a written file; no output line may be a workflow command; nothing may reach
  * the host a redirect points to.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { makeProject, runCli, type CliResult } from '../support/cli.js';
 import { startElsewhere, startHostileApi, type HostileApi } from './hostile-api.js';
 
@@ -24,7 +25,8 @@ const CREATES = 70;
 /** Every 10-character piece of every form of every canary, lower-cased. */
 const FORBIDDEN: readonly string[] = (() => {
   const out = new Set<string>();
-  for (const secret of [KEY, USER, PASSWORD, `${USER}:${PASSWORD}`, GITHUB_TOKEN]) {
+  const basic = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
+  for (const secret of [KEY, USER, PASSWORD, `${USER}:${PASSWORD}`, basic, GITHUB_TOKEN]) {
     const bytes = Buffer.from(secret);
     for (const form of [secret, bytes.toString('base64'), bytes.toString('base64url')]) {
       for (let i = 0; i + 10 <= form.length; i++) out.add(form.slice(i, i + 10).toLowerCase());
@@ -129,6 +131,10 @@ describe('canaries never leave', () => {
       run('metadata json', ['metadata', '--env', 'sls', '--format', 'json']),
     ]);
     for (const r of [exported, printed, table, metadataJson]) expect(r.code, r.stderr).toBe(0);
+    // Server text stays inside its strings: the export is YAML, on stdout as in the files.
+    const docs = parseAllDocuments(printed.stdout);
+    expect(docs.length).toBe(2);
+    for (const doc of docs) expect(doc.errors).toEqual([]);
     expect(table.stdout).toContain('[redacted]');
   });
 

@@ -51,7 +51,7 @@ describe('untrusted text in output', () => {
       }),
     );
     expect(safeOutput(redactor, '  ::error title=Injected::x\nok ##[add-mask]y\n', false)).toBe(
-      '  \\::error title=Injected::x\nok ##\\[add-mask]y\n',
+      '  \\::error title=Injected::x\nok ##\\u005badd-mask]y\n',
     );
   });
 

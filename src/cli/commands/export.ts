@@ -9,6 +9,7 @@ import { readYamlFile } from '../../load/read-yaml.js';
 import { validateSchema } from '../../load/schema.js';
 import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
 import { UserInputError } from '../../model/errors.js';
+import { oneLine } from '../../secrets/untrusted-text.js';
 import type { DesiredState } from '../../model/types.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -105,7 +106,7 @@ export async function runExport(flags: Flags, io: Io): Promise<ExitCode> {
       ruleOrder: CAPABILITIES[env.config.api].ruleOrder,
       ...(env.config.regions ? { regions: env.config.regions } : {}),
     });
-    for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+    for (const w of result.warnings) io.stderr(`warning: ${oneLine(w)}\n`);
     io.stderr(
       `${env.config.name}: exported ${result.policies} policies and ${result.associations} associations in ${result.files.length} file(s)\n`,
     );
