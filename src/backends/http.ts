@@ -205,10 +205,9 @@ export class HttpClient {
       retry: { limit: 0 },
       throwHttpErrors: false,
       followRedirect: false,
-      // Bodies are decompressed by `readBody`, which bounds the decompressed size: got's own
-      // progress events stop once a body passes its (compressed) Content-Length.
+      // Bodies are read as buffers and decompressed by `readBody`, which bounds the decompressed
+      // size: got's own progress events stop once a body passes its (compressed) Content-Length.
       decompress: false,
-      responseType: 'buffer',
       timeout: { request: this.retry.requestTimeoutMs },
       agent: this.agents,
       https: {

@@ -30,7 +30,7 @@ export interface Io {
 }
 
 /** `writeFile` of an `Io`: scrubbed, atomic, relative paths from `cwd`. */
-export function writeFileAtomically(redactor: Redactor, cwd: string, path: string, text: string): void {
+function writeFileAtomically(redactor: Redactor, cwd: string, path: string, text: string): void {
   const full = resolve(cwd, path);
   const tmp = join(dirname(full), `.${basename(full)}.${process.pid}.tmp`);
   writeFileSync(tmp, redactor.scrub(text), { mode: 0o644 });
