@@ -15,6 +15,7 @@ const SLOW_FIRST = [
   'test/cli/workflow.test.ts',
   'test/guards/guards.test.ts',
   'test/secrets/secrets.test.ts',
+  'test/secrets/canary.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/serverless-associations.test.ts',
   'test/cli/serverless.test.ts',

@@ -3,14 +3,13 @@
  * environment variables), with the built binary against the emulator and the PR comment against
  * the GitHub-like server.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { makeProject, repoRoot } from '../support/cli.js';
+import { makeProject, repoRoot, runProcess, type CliResult } from '../support/cli.js';
 import { FAKE_TOKEN, startFakeGitHub, type FakeGitHub } from './fake-github.js';
 
 interface ActionStep {
@@ -29,10 +28,7 @@ const commentStep = action.runs.steps.find((s) => s.name === 'Comment the plan')
 const KEY = 'essu_CANARY_action_key_0000';
 const DEP = 'a0000000000000000000000000000001';
 
-interface StepResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface StepResult extends CliResult {
   outputs: Record<string, string>;
 }
 
@@ -57,20 +53,8 @@ function stepEnv(
 }
 
 /** One `shell: bash` step, run the way the runner runs it: its env over the job's. */
-function runBash(
-  script: string,
-  cwd: string,
-  env: Record<string, string>,
-): Promise<Omit<StepResult, 'outputs'>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runBash(script: string, cwd: string, env: Record<string, string>): Promise<CliResult> {
+  return runProcess('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd, env });
 }
 
 /**

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { markerFor } from '../../scripts/github/comment.js';
 import { postPlan } from '../../scripts/github/pr-comment.js';
-import { repoRoot } from '../support/cli.js';
+import { repoRoot, runProcess } from '../support/cli.js';
 import { startElsewhere } from '../secrets/hostile-api.js';
 import { FAKE_TOKEN, startFakeGitHub, type FakeGitHub } from './fake-github.js';
 
@@ -149,20 +148,8 @@ describe('postPlan against a GitHub-like API', () => {
     const plan = join(dir, 'plan.md');
     writeFileSync(plan, '### ecfence plan\n');
     const script = (extra: Record<string, string>) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          [join(repoRoot, 'dist', 'scripts', 'github', 'pr-comment.js'), plan],
-          {
-            env: { PATH: process.env['PATH'] ?? '', ...env, ...extra },
-          },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      runProcess(process.execPath, [join(repoRoot, 'dist', 'scripts', 'github', 'pr-comment.js'), plan], {
+        env: { PATH: process.env['PATH'] ?? '', ...env, ...extra },
       });
     const wrong = 'ghs_CANARY_wrong_token_4d5e6f';
     const [forbidden, denied] = await Promise.all([script({}), script({ GITHUB_TOKEN: wrong })]);

@@ -4,11 +4,11 @@
  * raw, in part, or base64-encoded as Basic auth sends them — must appear in no stdout, no stderr
  * and no file ecfence writes.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { makeProject, runCli, writeProjectFiles, type CliResult } from '../support/cli.js';
+import { filesUnder, forbiddenPieces, leaks } from './canaries.js';
 
 const API_KEY = 'essu_CANARY_secrets_7f3a9c1e5b2d4f60';
 const WRONG_KEY = 'essu_CANARY_wrong_key_0d8e6b4a2c9f1e37';
@@ -18,25 +18,11 @@ const DEP = 'a0000000000000000000000000000001';
 const ECE_DEP = 'eceb0000000000000000000000000001';
 const PROJECT = 'c0000000000000000000000000000001';
 
-/** Every form in which a secret could leak. */
-function forbiddenStrings(): string[] {
-  const out: string[] = [];
-  for (const secret of [API_KEY, WRONG_KEY, ECE_PASSWORD]) {
-    out.push(secret, secret.slice(5, 21), Buffer.from(secret).toString('base64'));
-  }
-  out.push(Buffer.from(`${ECE_USER}:${ECE_PASSWORD}`).toString('base64'));
-  return out;
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = join(dir, name);
-    return statSync(full).isDirectory() ? filesUnder(full) : [full];
-  });
-}
+/** Every form in which a secret could leak (see canaries.ts). */
+const FORBIDDEN = forbiddenPieces([API_KEY, WRONG_KEY, ECE_PASSWORD, `${ECE_USER}:${ECE_PASSWORD}`]);
 
 function expectNoSecret(where: string, text: string): void {
-  for (const s of forbiddenStrings()) expect(text.includes(s), `${where} contains '${s}'`).toBe(false);
+  expect(leaks(text, FORBIDDEN), where).toEqual([]);
 }
 
 const config = (cloud: string, ece: string): string => `environments:

@@ -2,13 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/secrets/redactor.js';
 import { escapeJsonText, oneLine, safeOutput, toSafeJson } from '../../src/secrets/untrusted-text.js';
-
-/** What the GitHub Actions runner would run: `::` first on a line (blanks trimmed), or `##[` anywhere. */
-function workflowCommands(output: string): string[] {
-  return output
-    .split(/\r\n|\r|\n/)
-    .filter((line) => line.trimStart().startsWith('::') || line.includes('##['));
-}
+import { workflowCommands } from './canaries.js';
 
 const hostile = fc.array(
   fc.oneof(

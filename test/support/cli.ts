@@ -19,10 +19,22 @@ export function runCli(
   args: string[],
   options: { cwd: string; env?: Record<string, string>; input?: string },
 ): Promise<CliResult> {
+  return runProcess(process.execPath, [cliPath, ...args], {
+    ...options,
+    env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...options.env },
+  });
+}
+
+/** Runs a command with exactly the environment `env`, and collects its output and exit code. */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env: Record<string, string>; input?: string },
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...options.env },
+    const child = spawn(command, args, {
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
