@@ -336,7 +336,11 @@ const schema11 = {
         environment: { $ref: '#/definitions/nonEmpty' },
         policy: { $ref: '#/definitions/livePolicyRef' },
         depends_on: { $ref: '#/definitions/dependsOn' },
-        reason: { enum: ['pruned', 'replaced'] },
+        reason: {
+          description:
+            'pruned: no file declares it (prune: true); replaced: the old half of a type or region change; duplicate: an identical copy of a declared policy (left by two concurrent applies), whose associations moved to the copy kept.',
+          enum: ['pruned', 'replaced', 'duplicate'],
+        },
       },
     },
     note: {
@@ -351,6 +355,7 @@ const schema11 = {
             'auto_attached',
             'unmanaged_association',
             'ambiguous',
+            'duplicate',
             'incomplete',
             'hidden_associations',
           ],
@@ -409,6 +414,12 @@ const schema11 = {
         dissociate: { type: 'integer', minimum: 0 },
         delete: { type: 'integer', minimum: 0 },
         total: { type: 'integer', minimum: 0 },
+        refused: {
+          description:
+            'Refusals in the plan: above 0, applying it does not bring live state to the configuration, even when total is 0. Absent in plan files written before it existed.',
+          type: 'integer',
+          minimum: 0,
+        },
       },
     },
   },
@@ -425,6 +436,12 @@ const schema70 = {
     dissociate: { type: 'integer', minimum: 0 },
     delete: { type: 'integer', minimum: 0 },
     total: { type: 'integer', minimum: 0 },
+    refused: {
+      description:
+        'Refusals in the plan: above 0, applying it does not bring live state to the configuration, even when total is 0. Absent in plan files written before it existed.',
+      type: 'integer',
+      minimum: 0,
+    },
   },
 };
 const func2 = Object.prototype.hasOwnProperty;
@@ -4276,7 +4293,11 @@ const schema58 = {
     environment: { $ref: '#/definitions/nonEmpty' },
     policy: { $ref: '#/definitions/livePolicyRef' },
     depends_on: { $ref: '#/definitions/dependsOn' },
-    reason: { enum: ['pruned', 'replaced'] },
+    reason: {
+      description:
+        'pruned: no file declares it (prune: true); replaced: the old half of a type or region change; duplicate: an identical copy of a declared policy (left by two concurrent applies), whose associations moved to the copy kept.',
+      enum: ['pruned', 'replaced', 'duplicate'],
+    },
   },
 };
 function validate48(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
@@ -4547,7 +4568,7 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
     }
     if (data.reason !== undefined) {
       let data5 = data.reason;
-      if (!(data5 === 'pruned' || data5 === 'replaced')) {
+      if (!(data5 === 'pruned' || data5 === 'replaced' || data5 === 'duplicate')) {
         const err12 = {
           instancePath: instancePath + '/reason',
           schemaPath: '#/properties/reason/enum',
@@ -4720,6 +4741,7 @@ const schema61 = {
         'auto_attached',
         'unmanaged_association',
         'ambiguous',
+        'duplicate',
         'incomplete',
         'hidden_associations',
       ],
@@ -4869,6 +4891,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         data1 === 'auto_attached' ||
         data1 === 'unmanaged_association' ||
         data1 === 'ambiguous' ||
+        data1 === 'duplicate' ||
         data1 === 'incomplete' ||
         data1 === 'hidden_associations'
       )) {
@@ -7006,7 +7029,8 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
             key3 === 'associate' ||
             key3 === 'dissociate' ||
             key3 === 'delete' ||
-            key3 === 'total'
+            key3 === 'total' ||
+            key3 === 'refused'
           )) {
             const err28 = {
               instancePath: instancePath + '/summary',
@@ -7313,8 +7337,49 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
             }
           }
         }
+        if (data12.refused !== undefined) {
+          let data20 = data12.refused;
+          if (!(typeof data20 == 'number' && !(data20 % 1) && !isNaN(data20) && isFinite(data20))) {
+            const err43 = {
+              instancePath: instancePath + '/summary/refused',
+              schemaPath: '#/definitions/summary/properties/refused/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema70.properties.refused.type,
+              parentSchema: schema70.properties.refused,
+              data: data20,
+            };
+            if (vErrors === null) {
+              vErrors = [err43];
+            } else {
+              vErrors.push(err43);
+            }
+            errors++;
+          }
+          if (typeof data20 == 'number' && isFinite(data20)) {
+            if (data20 < 0 || isNaN(data20)) {
+              const err44 = {
+                instancePath: instancePath + '/summary/refused',
+                schemaPath: '#/definitions/summary/properties/refused/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema70.properties.refused,
+                data: data20,
+              };
+              if (vErrors === null) {
+                vErrors = [err44];
+              } else {
+                vErrors.push(err44);
+              }
+              errors++;
+            }
+          }
+        }
       } else {
-        const err43 = {
+        const err45 = {
           instancePath: instancePath + '/summary',
           schemaPath: '#/definitions/summary/type',
           keyword: 'type',
@@ -7325,22 +7390,22 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           data: data12,
         };
         if (vErrors === null) {
-          vErrors = [err43];
+          vErrors = [err45];
         } else {
-          vErrors.push(err43);
+          vErrors.push(err45);
         }
         errors++;
       }
     }
     if (data.exposure !== undefined) {
-      let data20 = data.exposure;
-      if (Array.isArray(data20)) {
-        const len3 = data20.length;
+      let data21 = data.exposure;
+      if (Array.isArray(data21)) {
+        const len3 = data21.length;
         for (let i3 = 0; i3 < len3; i3++) {
           if (
-            !validate58(data20[i3], {
+            !validate58(data21[i3], {
               instancePath: instancePath + '/exposure/' + i3,
-              parentData: data20,
+              parentData: data21,
               parentDataProperty: i3,
               rootData,
             })
@@ -7350,7 +7415,7 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           }
         }
       } else {
-        const err44 = {
+        const err46 = {
           instancePath: instancePath + '/exposure',
           schemaPath: '#/properties/exposure/type',
           keyword: 'type',
@@ -7358,18 +7423,18 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           message: 'must be array',
           schema: schema11.properties.exposure.type,
           parentSchema: schema11.properties.exposure,
-          data: data20,
+          data: data21,
         };
         if (vErrors === null) {
-          vErrors = [err44];
+          vErrors = [err46];
         } else {
-          vErrors.push(err44);
+          vErrors.push(err46);
         }
         errors++;
       }
     }
   } else {
-    const err45 = {
+    const err47 = {
       instancePath,
       schemaPath: '#/type',
       keyword: 'type',
@@ -7380,9 +7445,9 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
       data,
     };
     if (vErrors === null) {
-      vErrors = [err45];
+      vErrors = [err47];
     } else {
-      vErrors.push(err45);
+      vErrors.push(err47);
     }
     errors++;
   }
