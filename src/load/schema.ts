@@ -3,6 +3,7 @@ import configSchemaJson from '../../schemas/ecfence-config.schema.json' with { t
 import policyFileSchemaJson from '../../schemas/policy-file.schema.json' with { type: 'json' };
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import { closest } from '../model/suggest.js';
 import { describePath, isRecord, positionAt, sourceTextAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
 import * as compiled from './schema-validators.generated.js';
@@ -237,31 +238,4 @@ export function describeValue(value: unknown): string {
     return `'${shown}'`;
   }
   return `${typeof value} ${String(value)}`;
-}
-
-/** The allowed word nearest to a misspelling, if it is plausibly a typo. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
