@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Pino from 'pino';
 import type { Redactor } from './secrets/redactor.js';
-import { escapeJsonText } from './secrets/untrusted-text.js';
+import { defuseWorkflowCommands, escapeJsonText, oneLine } from './secrets/untrusted-text.js';
 
 /** Logs an object (structured fields) with a message, or a message alone. */
 export type LogFn = (obj: object | string, msg?: string) => void;
@@ -20,11 +20,15 @@ export interface Logger {
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 type Level = (typeof LEVELS)[number];
 
+/** `text`: one readable line per event, for people; `json`: pino's JSON lines, for log tooling. */
+export type LogFormat = 'text' | 'json';
+
 /**
  * Structured logs on stderr (stdout carries only the product). Credentials are redacted by path
  * here, and the HTTP layer never puts a key in a log object in the first place; every line is
  * then scrubbed by the run's `redactor` as it is written (a final write, issue 22), after its
- * controls are escaped as JSON and its workflow commands defused.
+ * controls are escaped (as JSON, or onto one line as text) and its workflow commands defused.
+ * The events are the same in both formats: `text` writes each as `warning: message (key=value, …)`.
  *
  * pino is loaded when the first message at an enabled level is logged: at the default level
  * (`warn`) most runs log nothing and never pay for loading it.
@@ -32,9 +36,10 @@ type Level = (typeof LEVELS)[number];
 export function createLogger(
   level: string = process.env['ECFENCE_LOG_LEVEL'] ?? 'warn',
   redactor?: Redactor,
+  format: LogFormat = 'text',
 ): Logger {
   let root: Pino.Logger | undefined;
-  const materialise = (): Pino.Logger => (root ??= pinoLogger(level, redactor));
+  const materialise = (): Pino.Logger => (root ??= pinoLogger(level, redactor, format));
   return lazyLogger(level, (bindings) => {
     const logger = materialise();
     return bindings.length === 0 ? logger : bindings.reduce((l, b) => l.child(b), logger);
@@ -74,12 +79,17 @@ function lazyLogger(
   };
 }
 
-function pinoLogger(level: string, redactor: Redactor | undefined): Pino.Logger {
+function pinoLogger(level: string, redactor: Redactor | undefined, format: LogFormat): Pino.Logger {
   const { pino } = createRequire(import.meta.url)('pino') as typeof Pino;
   const stderr = pino.destination({ fd: 2, sync: true });
+  const scrub = (text: string): string => (redactor ? redactor.scrub(text) : text);
   const scrubbed = {
     write: (line: string) =>
-      stderr.write(redactor ? redactor.scrub(escapeJsonText(line)) : escapeJsonText(line)),
+      stderr.write(
+        format === 'json'
+          ? scrub(escapeJsonText(line))
+          : `${scrub(defuseWorkflowCommands(oneLine(textLine(line))))}\n`,
+      ),
   };
   return pino(
     {
@@ -101,4 +111,24 @@ function pinoLogger(level: string, redactor: Redactor | undefined): Pino.Logger 
     },
     scrubbed,
   );
+}
+
+/** pino's numeric levels, as a person reads them. */
+const LEVEL_LABELS: Readonly<Record<number, string>> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warning',
+  50: 'error',
+  60: 'fatal',
+};
+
+/** One JSON line pino wrote, as `warning: operation failed (env=prod, op=…, reason=…)`. */
+export function textLine(json: string): string {
+  const { level, msg, time: _time, ...fields } = JSON.parse(json) as Record<string, unknown>;
+  const label = LEVEL_LABELS[Number(level)] ?? String(level);
+  const details = Object.entries(fields).map(
+    ([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
+  );
+  return `${label}: ${String(msg ?? '')}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
 }

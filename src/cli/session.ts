@@ -2,23 +2,35 @@ import { CAPABILITIES } from '../backends/capabilities.js';
 import { createBackend, type ConnectedBackend } from '../backends/registry.js';
 import type { RetryOptions } from '../backends/http.js';
 import { loadProject } from '../load/index.js';
-import { createLogger, type Logger } from '../log.js';
-import { formatDiagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
+import { createLogger, type LogFormat, type Logger } from '../log.js';
+import { GLOBAL_OPTIONS } from './command-table.js';
+import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
+import { printDiagnostics } from './diagnostics-output.js';
 import { UserInputError } from '../model/errors.js';
 import type { DesiredState, LiveEnvironment } from '../model/types.js';
 import type { EnvironmentInput } from '../plan/build-plan.js';
 import type { Io } from './io.js';
 
-export type Flags = Record<string, string | boolean | string[] | undefined>;
+import type { Flags } from './parse-args.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type { Flags };
 
+/**
+ * The run's logger: `--log-level` / `--log-format` (checked by the parser), else
+ * ECFENCE_LOG_LEVEL / ECFENCE_LOG_FORMAT (checked here), else warn, as text.
+ */
 export function loggerFor(flags: Flags, io: Io): Logger {
-  const level = (flags['log-level'] as string | undefined) ?? io.env['ECFENCE_LOG_LEVEL'] ?? 'warn';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new UserInputError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got '${level}')`);
-  }
-  return createLogger(level, io.redactor);
+  const setting = (name: 'log-level' | 'log-format', variable: string, fallback: string): string => {
+    const value = (flags[name] as string | undefined) ?? io.env[variable] ?? fallback;
+    const { choices } = GLOBAL_OPTIONS[name];
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new UserInputError(`${variable} must be one of ${choices.join(', ')} (got '${value}')`);
+    }
+    return value;
+  };
+  const level = setting('log-level', 'ECFENCE_LOG_LEVEL', 'warn');
+  const format = setting('log-format', 'ECFENCE_LOG_FORMAT', 'text') as LogFormat;
+  return createLogger(level, io.redactor, format);
 }
 
 /**
@@ -60,12 +72,12 @@ export function loadDesiredDeferringLint(
     deferLint,
   });
   if (!result.desired || hasErrors(result.diagnostics)) {
-    for (const d of result.diagnostics) if (d.severity === 'warning') io.stderr(`${formatDiagnostic(d)}\n`);
-    const errors = result.diagnostics.filter((d) => d.severity === 'error');
-    throw new UserInputError(
-      `${errors.length} error(s) in configuration; nothing was sent to any API`,
-      errors,
+    printDiagnostics(
+      io,
+      result.diagnostics.filter((d) => d.severity === 'warning'),
     );
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    throw new UserInputError('the configuration has errors; nothing was sent to any API', errors);
   }
   const { deferredLint } = result;
   return {
@@ -74,7 +86,10 @@ export function loadDesiredDeferringLint(
       const all = deferredLint
         ? sortDiagnostics([...result.diagnostics, ...deferredLint()])
         : result.diagnostics;
-      for (const d of all) if (d.severity === 'warning') io.stderr(`${formatDiagnostic(d)}\n`);
+      printDiagnostics(
+        io,
+        all.filter((d) => d.severity === 'warning'),
+      );
     },
   };
 }

@@ -339,18 +339,15 @@ function declaredTargetsOf(
 ): Map<DesiredPolicy, Map<string, Target>> {
   const targets = new Map<string, LiveTarget>(live.targets.map((t) => [targetKey(t.target), t]));
   const declaredTargets = new Map<DesiredPolicy, Map<string, Target>>();
+  // One error per missing target, at its id, naming the policies declared for it.
+  const missing = new Map<string, { first: DesiredAssociation; policies: string[] }>();
   for (const a of desired.associations) {
     const key = targetKey(a.target);
     const liveTarget = targets.get(key);
     if (!liveTarget) {
-      diagnostics.push(
-        diagnostic(
-          'error',
-          'E_UNKNOWN_TARGET',
-          `${targetLabel(a.target)} does not exist in environment '${env}' (or is not visible to this API key)`,
-          declaredAt(a),
-        ),
-      );
+      const seen = missing.get(key);
+      if (seen) seen.policies.push(a.policyName);
+      else missing.set(key, { first: a, policies: [a.policyName] });
       continue;
     }
     const named = policiesByName.get(a.policyName) ?? [];
@@ -380,6 +377,16 @@ function declaredTargetsOf(
     let set = declaredTargets.get(policy);
     if (!set) declaredTargets.set(policy, (set = new Map()));
     set.set(key, a.target);
+  }
+  for (const { first, policies } of missing.values()) {
+    diagnostics.push(
+      diagnostic(
+        'error',
+        'E_UNKNOWN_TARGET',
+        `${targetLabel(first.target)} does not exist in environment '${env}' (or is not visible to this API key); declared for it: ${policies.join(', ')}`,
+        first.targetPosition ?? declaredAt(first),
+      ),
+    );
   }
   return declaredTargets;
 }

@@ -1,6 +1,7 @@
 import { CAPABILITIES } from '../backends/capabilities.js';
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import { didYouMean, someOf } from '../model/suggest.js';
 import { targetKey, targetLabel } from '../model/types.js';
 import type { SourcePosition } from '../model/types.js';
 import type { ConfigModel } from './config.js';
@@ -68,7 +69,7 @@ function checkPolicy(config: ConfigModel, located: LocatedPolicy): Diagnostic[] 
       diagnostic(
         'error',
         'E_REGION_SCOPE',
-        `${label}: region '${policy.region}' is outside the regions of environment '${env.name}' (${env.regions.join(', ')}); add it to 'regions:' in ecfence.yaml or move the policy`,
+        `${label}: region '${policy.region}' is outside the regions of environment '${env.name}' (${env.regions.join(', ')})${didYouMean(policy.region, env.regions)}; add it to 'regions:' in ecfence.yaml or move the policy`,
         at,
       ),
     );
@@ -142,7 +143,7 @@ function checkAssociations(config: ConfigModel, files: NormalisedFiles): Diagnos
           diagnostic(
             'error',
             'E_UNKNOWN_POLICY',
-            `${describePath(entry.yaml.value, path('policies', j))}: no policy named '${name}' is declared for environment '${entry.environment}' (declared: ${known.join(', ') || 'none'})`,
+            `${describePath(entry.yaml.value, path('policies', j))}: no policy named '${name}' is declared for environment '${entry.environment}'${didYouMean(name, known) || ` (declared: ${someOf(known) || 'none'})`}`,
             positionAt(entry.yaml, path('policies', j)),
           ),
         );

@@ -109,6 +109,12 @@ class LocatedAssociation implements DesiredAssociation {
       this.#index,
     ]));
   }
+
+  get targetPosition(): SourcePosition {
+    const entry = this.#entry;
+    const id = entry.targetField === 'project' ? ['project', 'id'] : ['deployment'];
+    return lazyPositionAt(entry.yaml, ['associations', entry.index, ...id]);
+  }
 }
 
 /**

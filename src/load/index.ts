@@ -2,6 +2,7 @@ import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import { didYouMean } from '../model/suggest.js';
 import type { DesiredState } from '../model/types.js';
 import { checkSemantics } from './checks.js';
 import { caFilesOf, checkCredentials, normaliseConfig, policyPathsOf } from './config.js';
@@ -198,7 +199,7 @@ function selectEnvironments(
       diagnostic(
         'error',
         'E_UNKNOWN_ENV',
-        `--env ${name}: no such environment in ecfence.yaml (declared: ${declared.join(', ') || 'none'})`,
+        `--env ${name}: no such environment in ecfence.yaml${didYouMean(name, declared) || ` (declared: ${declared.join(', ') || 'none'})`}`,
         { file: ARGS_FILE },
       ),
     );

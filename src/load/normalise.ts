@@ -1,5 +1,6 @@
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import { closest, didYouMean } from '../model/suggest.js';
 import { POLICY_TYPE_ALIASES } from '../model/types.js';
 import type { DesiredPolicy, PolicyType, Rule, SourcePosition, Target } from '../model/types.js';
 import type { ConfigModel } from './config.js';
@@ -232,7 +233,7 @@ function checkEnvironmentName(
     diagnostic(
       'error',
       'E_UNKNOWN_ENV',
-      `${describePath(yaml.value, path)}: environment '${name}' is not declared in ecfence.yaml (declared: ${declared.join(', ') || 'none'})`,
+      `${describePath(yaml.value, path)}: environment '${name}' is not declared in ecfence.yaml${didYouMean(name, declared) || ` (declared: ${declared.join(', ') || 'none'})`}`,
       positionAt(yaml, path),
     ),
   );
@@ -376,7 +377,12 @@ function normaliseRule(
   } else {
     const { source } = rule as WrittenSourceRule;
     if (!isReference(source)) {
-      reportField(policy, policy.check?.(source), ruleIndex, SOURCE_FIELD);
+      reportField(
+        policy,
+        withSetHint(policy.check?.(source), source, policy.sources),
+        ruleIndex,
+        SOURCE_FIELD,
+      );
       keep(sourceRule(source, description), ruleIndex);
     } else {
       for (const address of expandReference(policy, source, ruleIndex, SOURCE_FIELD)) {
@@ -414,6 +420,17 @@ function expandReference(
     }
     return a.value;
   });
+}
+
+/** An address that is not one but names a set (`source: vpn`): the `$` was left out. */
+function withSetHint(
+  problem: FormatProblem | undefined,
+  value: string,
+  sources: SourceTable,
+): FormatProblem | undefined {
+  if (problem?.severity !== 'error') return problem;
+  const set = sources.get(value) !== undefined ? value : closest(value, sources.names);
+  return set === undefined ? problem : { ...problem, message: `${problem.message}; did you mean '$${set}'?` };
 }
 
 /** Reports a problem with a field of a rule; where it was written is looked up only then. */

@@ -1,5 +1,6 @@
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import { didYouMean, someOf } from '../model/suggest.js';
 import type { SourcePosition } from '../model/types.js';
 import { describePath, lazyPositionAt, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
@@ -140,11 +141,12 @@ export function expandAddress(
 function unresolved(label: string, ref: string, at: SourcePosition, names: Iterable<string>): Diagnostic {
   const known = [...names].sort();
   const list =
-    known.length > 0 ? `defined sets: ${known.map((n) => `$${n}`).join(', ')}` : 'no sets are defined';
+    known.length > 0 ? `defined sets: ${someOf(known.map((n) => `$${n}`))}` : 'no sets are defined';
+  const hint = didYouMean(ref.slice(1), known).replace(" '", " '$");
   return diagnostic(
     'error',
     'E_UNRESOLVED_SOURCE',
-    `${label}: '${ref}' does not name a source set (${list})`,
+    `${label}: '${ref}' does not name a source set${hint || ` (${list})`}`,
     at,
   );
 }

@@ -136,7 +136,10 @@ export interface DesiredAssociation {
   policyName: string;
   /** The association entry allows the target to end up with no ingress policy. */
   allow_unfiltered: boolean;
+  /** Where the policy's name is written in the entry. */
   position?: SourcePosition;
+  /** Where the target's id is written in the entry (problems with the target are reported there). */
+  targetPosition?: SourcePosition;
 }
 
 export interface DesiredEnvironment {

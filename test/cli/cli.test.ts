@@ -122,7 +122,7 @@ describe('ecfence CLI (built binary)', () => {
     ]);
     expect(unknown.code).toBe(3);
     expect(bad.code).toBe(3);
-    expect(bad.stderr).toContain("Unknown option '--no-such-flag'");
+    expect(bad.stderr).toContain("unknown option '--no-such-flag'");
   });
 
   it.concurrent('validates the shipped example with no errors', async ({ expect }) => {

@@ -42,6 +42,8 @@ export function runProcess(
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
+    // A child that exits without reading its input: its output and exit code are what count.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });

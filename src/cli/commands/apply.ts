@@ -73,8 +73,6 @@ function progressReporter(
  * planned again to report convergence.
  */
 export async function runApply(flags: Flags, positionals: readonly string[], io: Io): Promise<ExitCode> {
-  if (positionals.length > 1)
-    throw new UserInputError(`apply takes at most one plan file (got ${positionals.length})`);
   const concurrency = parseConcurrency(flags);
   const planFile = positionals[0];
   const saved = planFile ? await readPlanFile(planFile, io.cwd) : undefined;

@@ -8,6 +8,7 @@ import { loadProject } from '../../load/index.js';
 import { readYamlFile } from '../../load/read-yaml.js';
 import { validateSchema } from '../../load/schema.js';
 import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
+import { didYouMean } from '../../model/suggest.js';
 import { UserInputError } from '../../model/errors.js';
 import { oneLine } from '../../secrets/untrusted-text.js';
 import type { DesiredState } from '../../model/types.js';
@@ -38,7 +39,7 @@ function loadEnvironments(flags: Flags, io: Io, names: readonly string[]): Desir
           diagnostic(
             'error',
             'E_UNKNOWN_ENV',
-            `--env ${name}: no such environment in ${shown} (declared: ${declared.join(', ') || 'none'})`,
+            `--env ${name}: no such environment in ${shown}${didYouMean(name, declared) || ` (declared: ${declared.join(', ') || 'none'})`}`,
             { file: '<args>' },
           ),
         );
@@ -57,7 +58,7 @@ function loadEnvironments(flags: Flags, io: Io, names: readonly string[]): Desir
     }
   }
   const errors = diagnostics.filter((d) => d.severity === 'error');
-  throw new UserInputError(`${errors.length} error(s) in configuration; nothing was sent to any API`, errors);
+  throw new UserInputError('the configuration has errors; nothing was sent to any API', errors);
 }
 
 /**

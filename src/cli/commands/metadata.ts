@@ -2,13 +2,11 @@ import { CAPABILITIES } from '../../backends/capabilities.js';
 import { createHttpClient } from '../../backends/registry.js';
 import { readMetadata, type TrafficFilterMetadata } from '../../backends/serverless/metadata.js';
 import { UserInputError } from '../../model/errors.js';
+import { didYouMean } from '../../model/suggest.js';
 import { oneLine, toSafeJson } from '../../secrets/untrusted-text.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { loadDesired, loggerFor, retryFromEnv, type Flags } from '../session.js';
-
-const CSPS = ['aws', 'azure', 'gcp'] as const;
-const FORMATS = ['table', 'json'] as const;
 
 /** Fixed-width table of what a user copies into their cloud console to create a private endpoint. */
 export function renderMetadataTable(metadata: TrafficFilterMetadata): string {
@@ -37,14 +35,9 @@ export function renderMetadataTable(metadata: TrafficFilterMetadata): string {
 export async function runMetadata(flags: Flags, io: Io): Promise<ExitCode> {
   const envName = flags['env'] as string[] | undefined;
   if (!envName || envName.length !== 1) throw new UserInputError('metadata needs exactly one --env NAME');
+  // --csp and --format were checked against their choices (command-table.ts) before this runs.
   const csp = flags['csp'] as string | undefined;
-  if (csp !== undefined && !(CSPS as readonly string[]).includes(csp)) {
-    throw new UserInputError(`--csp must be one of ${CSPS.join(', ')} (got '${csp}')`);
-  }
   const format = (flags['format'] as string | undefined) ?? 'table';
-  if (!(FORMATS as readonly string[]).includes(format)) {
-    throw new UserInputError(`--format must be one of ${FORMATS.join(', ')} (got '${format}')`);
-  }
   const desired = loadDesired(flags, io, true);
   const env = desired.environments[0];
   if (!env) throw new UserInputError(`environment '${envName[0]}' is not in the configuration`);
@@ -63,6 +56,16 @@ export async function runMetadata(flags: Flags, io: Io): Promise<ExitCode> {
   try {
     const region = flags['region'] as string | undefined;
     const metadata = await readMetadata(http, { ...(region ? { region } : {}), ...(csp ? { csp } : {}) });
+    if (region && metadata.regions.length === 0) {
+      // The API answers an unknown region with nothing: name the region that was probably meant.
+      const all = await readMetadata(http, csp ? { csp } : {});
+      const hint = didYouMean(
+        region,
+        all.regions.map((r) => r.region),
+      );
+      if (hint !== '')
+        io.stderr(`No private connectivity metadata for region '${oneLine(region)}'${oneLine(hint)}\n`);
+    }
     io.stdout(format === 'json' ? toSafeJson(metadata) : renderMetadataTable(metadata));
     return EXIT.ok;
   } finally {
