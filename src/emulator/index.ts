@@ -8,8 +8,10 @@ import { FaultInjector } from './faults.js';
 import { loadState, saveState } from './persist.js';
 import { applySeed, loadSeedData } from './seed.js';
 import { createRequestHandler, type EncodedReply, type ServerContext } from './server.js';
-import { addDeployment, addProject, createEmptyState } from './state.js';
+import { addDeployment } from './deployments.js';
+import { addProject, createEmptyState } from './state.js';
 import type {
+  DeploymentTag,
   EmulatorFlavor,
   EmulatorState,
   EmulatorStateSnapshot,
@@ -20,6 +22,7 @@ import type {
 } from './types.js';
 
 export type {
+  DeploymentTag,
   EmulatorFlavor,
   EmulatorState,
   EmulatorStateSnapshot,
@@ -74,9 +77,15 @@ export interface Emulator {
   /** Deep copy of the whole state. */
   state(): EmulatorStateSnapshot;
   /** New deployment; `include_by_default` rulesets of its region attach to it. Returns its id. */
-  addDeployment(d: { name: string; region: string; id?: string }): string;
+  addDeployment(d: { name: string; region: string; id?: string; tags?: DeploymentTag[] }): string;
   /** New serverless project; `include_by_default` filters of its region attach to it. Returns its id. */
-  addProject(p: { type: ServerlessProjectType; name: string; region_id: string; id?: string }): string;
+  addProject(p: {
+    type: ServerlessProjectType;
+    name: string;
+    region_id: string;
+    id?: string;
+    tags?: Record<string, string>;
+  }): string;
 }
 
 function initialState(options: EmulatorOptions): { state: EmulatorState; fromFile: boolean } {

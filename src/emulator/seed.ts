@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { yamlLib } from '../yaml-lib.js';
 import { EmulatorApiError, EmulatorSetupError } from './errors.js';
 import { newHexId, newUniqueId } from './ids.js';
-import { addDeployment, addProject, createFilter } from './state.js';
+import { addDeployment } from './deployments.js';
+import { addProject, createFilter } from './state.js';
 import type { EmulatorFlavor, EmulatorState, RegionMetadata, SeedData, StoredRuleset } from './types.js';
 import { isObject, validateRulesetRequest } from './validate.js';
 
@@ -90,7 +91,9 @@ export function applySeed(state: EmulatorState, flavor: EmulatorFlavor, input: S
   // Seeded objects existed before the emulator started, so nothing auto-attaches to them.
   listOf(seed, 'deployments').forEach((d, i) =>
     wrap(`deployments[${i}]`, () =>
-      addDeployment(state, d as { name: string; region: string; id?: string }, { autoAttach: false }),
+      addDeployment(state, d as { name: string; region: string; id?: string; tags?: unknown }, {
+        autoAttach: false,
+      }),
     ),
   );
 
@@ -156,7 +159,14 @@ export function applySeed(state: EmulatorState, flavor: EmulatorFlavor, input: S
     wrap(`projects[${i}]`, () =>
       addProject(
         state,
-        p as { type: string; name: string; region_id: string; id?: string; traffic_filters?: string[] },
+        p as {
+          type: string;
+          name: string;
+          region_id: string;
+          id?: string;
+          traffic_filters?: string[];
+          tags?: unknown;
+        },
         { autoAttach: false },
       ),
     ),

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { apiError, EmulatorApiError, type ApiErrorElement } from './errors.js';
 import type { FaultInjector } from './faults.js';
+import { addDeployment, getDeployment, listDeployments, searchDeployments } from './deployments.js';
 import {
-  addDeployment,
   addProject,
   associateRuleset,
   createFilter,
@@ -11,14 +11,12 @@ import {
   deleteFilter,
   deleteRuleset,
   dissociateRuleset,
-  getDeployment,
   getFilter,
   getFilterMetadata,
   getProject,
   getRuleset,
   getRulesetAssociations,
   isProjectType,
-  listDeployments,
   listFilters,
   listProjects,
   listRulesets,
@@ -27,6 +25,7 @@ import {
   rulesetsForEntity,
   updateRuleset,
 } from './state.js';
+import { projectTagFilter } from './tags.js';
 import type { EmulatorFlavor, EmulatorState, FaultConfig, FaultKind, RequestLogEntry } from './types.js';
 
 /** Everything the HTTP layer needs; `state` is replaced only by the owner, never by the server. */
@@ -73,6 +72,8 @@ interface Route {
   pattern: RegExp;
   /** Only in the cloud flavor. */
   cloudOnly?: boolean;
+  /** Changes nothing although not a GET (the search POST): no state write, no cache cleared. */
+  readOnly?: boolean;
   handle(input: RouteInput): Reply;
 }
 
@@ -146,8 +147,19 @@ function buildRoutes(flavor: EmulatorFlavor): Route[] {
       ok(rulesetsForEntity(i.state, p(i, 0), p(i, 1))),
     ),
     route('GET', '/api/v1/deployments', (i) => ok(listDeployments(i.state))),
+    {
+      ...route('POST', '/api/v1/deployments/_search', (i) =>
+        ok(searchDeployments(i.state, flavor, i.body, optional(i.query, 'minimal_metadata'))),
+      ),
+      readOnly: true,
+    },
     route('GET', `/api/v1/deployments/${SEG}`, (i) =>
-      ok(getDeployment(i.state, p(i, 0), bool(i.query, 'show_settings'))),
+      ok(
+        getDeployment(i.state, flavor, p(i, 0), {
+          settings: bool(i.query, 'show_settings'),
+          metadata: bool(i.query, 'show_metadata'),
+        }),
+      ),
     ),
 
     // Serverless traffic filters (S1–S6); `metadata` before `{id}` so it is not read as an id.
@@ -187,7 +199,12 @@ function buildRoutes(flavor: EmulatorFlavor): Route[] {
       'GET',
       `${PROJECTS}/${SEG}`,
       (i) =>
-        ok(listProjects(i.state, projectType(i), { trafficFilter: optional(i.query, 'traffic_filter') })),
+        ok(
+          listProjects(i.state, projectType(i), {
+            trafficFilter: optional(i.query, 'traffic_filter'),
+            tags: projectTagFilter(i.query),
+          }),
+        ),
       true,
     ),
     route(
@@ -426,9 +443,9 @@ async function handle(
       });
     } finally {
       // Whatever a write did, even half of it before failing, no answer encoded before it stands.
-      if (method !== 'GET') ctx.answers.clear();
+      if (method !== 'GET' && match.readOnly !== true) ctx.answers.clear();
     }
-    mutated = method !== 'GET' && reply.status < 300;
+    mutated = method !== 'GET' && match.readOnly !== true && reply.status < 300;
   } catch (err) {
     if (!(err instanceof EmulatorApiError)) throw err;
     reply = errorReply(family, err.status, err.errors);
@@ -459,22 +476,30 @@ async function handleAdmin(
       case 'GET /_emulator/state':
         return send(res, ok(ctx.getState()));
       case 'POST /_emulator/deployments': {
-        const b = (body ?? {}) as { name: string; region: string; id?: string };
+        const b = (body ?? {}) as { name: string; region: string; id?: string; tags?: unknown };
         const id = addDeployment(ctx.getState(), {
           name: b.name,
           region: b.region,
           ...(b.id !== undefined ? { id: b.id } : {}),
+          ...(b.tags !== undefined ? { tags: b.tags } : {}),
         });
         ctx.persist();
         return send(res, { status: 201, body: { id } });
       }
       case 'POST /_emulator/projects': {
-        const b = (body ?? {}) as { type: string; name: string; region_id: string; id?: string };
+        const b = (body ?? {}) as {
+          type: string;
+          name: string;
+          region_id: string;
+          id?: string;
+          tags?: unknown;
+        };
         const id = addProject(ctx.getState(), {
           type: b.type,
           name: b.name,
           region_id: b.region_id,
           ...(b.id !== undefined ? { id: b.id } : {}),
+          ...(b.tags !== undefined ? { tags: b.tags } : {}),
         });
         ctx.persist();
         return send(res, { status: 201, body: { id } });

@@ -1,3 +1,5 @@
+import { byId, insert, remove, takenIn } from './collections.js';
+import { findDeployment } from './deployments.js';
 import { apiError } from './errors.js';
 import { makeEtag, newHexId, newUniqueId, PROJECT_ID } from './ids.js';
 import { builtinRegionMetadata } from './metadata.js';
@@ -6,12 +8,12 @@ import {
   type EmulatorFlavor,
   type EmulatorState,
   type ServerlessProjectType,
-  type StoredDeployment,
   type StoredProject,
   type StoredRule,
   type StoredRuleset,
   type StoredTrafficFilter,
 } from './types.js';
+import { hasProjectTags, patchProjectTags, validateProjectTags } from './tags.js';
 import {
   INVALID_INPUT,
   isObject,
@@ -44,78 +46,7 @@ export function createEmptyState(): EmulatorState {
 }
 
 const NOT_FOUND = 'traffic_filter.not_found';
-const DEPLOYMENT_NOT_FOUND = 'deployments.deployment_not_found';
 const INVALID_ASSOCIATION_TYPE = 'traffic_filter.invalid_association_type';
-
-// Lookups by id go through a Map per collection, built on first use and kept up to date by
-// `insert`/`remove`, instead of a scan of the collection per request: with thousands of filters a
-// create (which gathered every id of the state to pick a new one) or a project PATCH (one scan
-// per listed filter) cost the emulator more CPU than the client spent on the request. A
-// collection whose length no longer matches its index (a state loaded from a file, an array
-// replaced wholesale) gets a fresh index, so the arrays stay the only source of truth.
-interface Identified {
-  id: string;
-}
-interface IdIndex {
-  byId: Map<string, Identified>;
-  length: number;
-  /** Some id occurs twice (only a hand-edited state file does that). */
-  duplicates: boolean;
-}
-const indexes = new WeakMap<readonly Identified[], IdIndex>();
-
-function indexFor(list: readonly Identified[]): IdIndex {
-  let index = indexes.get(list);
-  if (!index || index.length !== list.length) {
-    const byId = new Map<string, Identified>();
-    // The first of duplicate ids wins, as `Array.find` did.
-    for (const x of list) if (!byId.has(x.id)) byId.set(x.id, x);
-    index = { byId, length: list.length, duplicates: byId.size !== list.length };
-    indexes.set(list, index);
-  }
-  return index;
-}
-
-function byId<T extends Identified>(list: readonly T[], id: string): T | undefined {
-  return indexFor(list).byId.get(id) as T | undefined;
-}
-
-function insert<T extends Identified>(list: T[], item: T): void {
-  const index = indexFor(list);
-  list.push(item);
-  if (index.byId.has(item.id)) index.duplicates = true;
-  else index.byId.set(item.id, item);
-  index.length = list.length;
-}
-
-function remove<T extends Identified>(list: T[], item: T): void {
-  const at = list.indexOf(item);
-  if (at < 0) return;
-  const index = indexes.get(list);
-  const current = index !== undefined && index.length === list.length && !index.duplicates;
-  list.splice(at, 1);
-  if (current) {
-    index.byId.delete(item.id);
-    index.length = list.length;
-  } else {
-    // Stale, or with duplicate ids another object may now answer to this one: index on next use.
-    indexes.delete(list);
-  }
-}
-
-/** Whether any deployment, ruleset, project or filter has this id. */
-function isIdTaken(state: EmulatorState, id: string): boolean {
-  return (
-    byId(state.deployments, id) !== undefined ||
-    byId(state.rulesets, id) !== undefined ||
-    byId(state.projects, id) !== undefined ||
-    byId(state.traffic_filters, id) !== undefined
-  );
-}
-
-const takenIn = (state: EmulatorState): { has(id: string): boolean } => ({
-  has: (id) => isIdTaken(state, id),
-});
 
 function nextEtag(state: EmulatorState, objectId: string): string {
   state.etag_counter += 1;
@@ -130,12 +61,6 @@ function findRuleset(state: EmulatorState, id: string): StoredRuleset {
   const r = byId(state.rulesets, id);
   if (!r) throw apiError(404, NOT_FOUND, `Could not find ruleset with id [${id}]`);
   return r;
-}
-
-function findDeployment(state: EmulatorState, id: string): StoredDeployment {
-  const d = byId(state.deployments, id);
-  if (!d) throw apiError(404, DEPLOYMENT_NOT_FOUND, `Deployment [${id}] could not be found`);
-  return d;
 }
 
 function issueRuleIds(rules: RulesetRequest['rules']): StoredRule[] {
@@ -295,121 +220,6 @@ export function rulesetsForEntity(state: EmulatorState, type: string, entityId: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// ESS / ECE: deployments
-// ---------------------------------------------------------------------------------------------
-
-function deploymentResource(d: StoredDeployment): Json {
-  return { ref_id: 'main-elasticsearch', id: d.resource_id, kind: 'elasticsearch', region: d.region };
-}
-
-export function listDeployments(state: EmulatorState): Json {
-  return {
-    deployments: state.deployments.map((d) => ({
-      id: d.id,
-      name: d.name,
-      resources: [deploymentResource(d)],
-    })),
-  };
-}
-
-/** `DeploymentGetResponse` with the required parts only, plus settings when `show_settings=true`. */
-export function getDeployment(state: EmulatorState, id: string, showSettings: boolean): Json {
-  const d = findDeployment(state, id);
-  const body: Json = {
-    id: d.id,
-    name: d.name,
-    healthy: true,
-    resources: {
-      elasticsearch: [
-        {
-          ref_id: 'main-elasticsearch',
-          id: d.resource_id,
-          region: d.region,
-          info: {
-            cluster_id: d.resource_id,
-            cluster_name: d.name,
-            deployment_id: d.id,
-            healthy: true,
-            status: 'started',
-            associated_apm_clusters: [],
-            associated_appsearch_clusters: [],
-            associated_enterprise_search_clusters: [],
-            associated_kibana_clusters: [],
-            elasticsearch: {
-              healthy: true,
-              blocking_issues: { healthy: true, cluster_level: [], index_level: [] },
-              master_info: { healthy: true, instances_with_no_master: [], masters: [] },
-              shard_info: {
-                healthy: true,
-                available_shards: [],
-                unavailable_replicas: [],
-                unavailable_shards: [],
-              },
-            },
-            external_links: [],
-            metadata: { last_modified: d.created_at, version: 1 },
-            plan_info: { healthy: true, history: [] },
-            snapshots: { count: 0, healthy: true, recent_success: false },
-            topology: { healthy: true, instances: [] },
-          },
-        },
-      ],
-      kibana: [],
-      apm: [],
-      appsearch: [],
-      enterprise_search: [],
-      integrations_server: [],
-    },
-  };
-  if (showSettings) {
-    body['settings'] = {
-      auto_ops: { status: 'not_connected' },
-      traffic_filter_settings: {
-        rulesets: state.rulesets.filter((r) => r.associations.includes(d.id)).map((r) => r.id),
-      },
-    };
-  }
-  return body;
-}
-
-/**
- * Creates a deployment (admin endpoint / seed). Rulesets with `include_by_default` in its region
- * attach to it, as the platform does for new deployments only.
- */
-export function addDeployment(
-  state: EmulatorState,
-  input: { name: string; region: string; id?: string },
-  opts: { autoAttach?: boolean } = {},
-): string {
-  if (typeof input.name !== 'string' || input.name === '')
-    throw apiError(400, INVALID_INPUT, 'name is required', ['name']);
-  if (typeof input.region !== 'string' || input.region === '') {
-    throw apiError(400, INVALID_INPUT, 'region is required', ['region']);
-  }
-  const taken = takenIn(state);
-  if (input.id !== undefined) {
-    if (typeof input.id !== 'string' || input.id === '')
-      throw apiError(400, INVALID_INPUT, 'id must be a string', ['id']);
-    if (taken.has(input.id))
-      throw apiError(409, 'deployments.already_exists', `Id [${input.id}] is already in use`);
-  }
-  const id = input.id ?? newUniqueId(taken);
-  insert(state.deployments, {
-    id,
-    name: input.name,
-    region: input.region,
-    resource_id: newUniqueId({ has: (x) => x === id || taken.has(x) }),
-    created_at: new Date().toISOString(),
-  });
-  if (opts.autoAttach !== false) {
-    for (const r of state.rulesets) {
-      if (r.include_by_default && r.region === input.region) r.associations.push(id);
-    }
-  }
-  return id;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Serverless: traffic filters
 // ---------------------------------------------------------------------------------------------
 
@@ -540,7 +350,12 @@ export function projectView(p: StoredProject): Json {
     name: p.name,
     alias: p.alias,
     region_id: p.region_id,
-    metadata: { created_at: p.created_at, created_by: '1014289666002276', organization_id: ORGANIZATION_ID },
+    metadata: {
+      created_at: p.created_at,
+      created_by: '1014289666002276',
+      organization_id: ORGANIZATION_ID,
+      ...(p.tags !== undefined ? { tags: { ...p.tags } } : {}),
+    },
     cloud_id: `${p.alias}:${Buffer.from(`${p.region_id}.elastic.cloud$${p.id}$${p.id.slice(0, 16)}`).toString('base64')}`,
     type: p.type,
     endpoints,
@@ -554,12 +369,14 @@ export function projectView(p: StoredProject): Json {
 export function listProjects(
   state: EmulatorState,
   type: ServerlessProjectType,
-  q: { trafficFilter?: string },
+  q: { trafficFilter?: string; tags?: Readonly<Record<string, string>> },
 ): Json {
+  const { tags } = q;
   const body: Json = {
     items: state.projects
       .filter((p) => p.type === type)
       .filter((p) => q.trafficFilter === undefined || p.traffic_filters.includes(q.trafficFilter))
+      .filter((p) => tags === undefined || hasProjectTags(p.tags, tags))
       .map(projectView),
   };
   const next = forcedNextPage(state, 'projects');
@@ -673,22 +490,32 @@ export function patchProject(
     body['traffic_filters'] === undefined || body['traffic_filters'] === null
       ? undefined
       : resolveProjectFilters(state, p.region_id, body['traffic_filters']);
+  const tags = body['metadata'] === undefined ? p.tags : patchProjectTags(p.tags, body['metadata']);
   if (typeof name === 'string') p.name = name;
   if (typeof alias === 'string') p.alias = aliasWithSuffix(alias);
   if (filters !== undefined) p.traffic_filters = filters;
-  // Other declared keys (search_lake, linked, metadata, product_tier, ...) are accepted and not
-  // modelled: they have nothing to do with network security.
+  if (tags !== undefined) p.tags = tags;
+  else delete p.tags;
+  // Other declared keys (search_lake, linked, product_tier, ...) are accepted and not modelled:
+  // they have nothing to do with network security or its selectors.
   p.etag = nextEtag(state, p.id);
   return { body: projectView(p), etag: p.etag };
 }
 
 /**
- * Creates a project (admin endpoint / seed). Filters with `include_by_default` in its region attach
+ * Creates a project (admin endpoint / seed), with its tags. Filters with `include_by_default` in its region attach
  * to it, plus any explicitly listed ones.
  */
 export function addProject(
   state: EmulatorState,
-  input: { type: string; name: string; region_id: string; id?: string; traffic_filters?: string[] },
+  input: {
+    type: string;
+    name: string;
+    region_id: string;
+    id?: string;
+    traffic_filters?: string[];
+    tags?: unknown;
+  },
   opts: { autoAttach?: boolean } = {},
 ): string {
   if (typeof input.type !== 'string' || !isProjectType(input.type)) {
@@ -700,6 +527,7 @@ export function addProject(
   if (typeof input.region_id !== 'string' || input.region_id === '') {
     throw apiError(400, 'project.bad_request', 'region_id is required');
   }
+  const tags = validateProjectTags(input.tags);
   const taken = takenIn(state);
   if (input.id !== undefined) {
     if (typeof input.id !== 'string' || !PROJECT_ID.test(input.id)) {
@@ -732,6 +560,7 @@ export function addProject(
     created_at: new Date().toISOString(),
     etag: '',
   };
+  if (tags !== undefined) project.tags = tags;
   project.etag = nextEtag(state, project.id);
   insert(state.projects, project);
   return project.id;

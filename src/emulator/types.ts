@@ -48,6 +48,12 @@ export interface StoredRuleset {
   hidden_associations: number;
 }
 
+/** A deployment's user tag (`MetadataItem`). */
+export interface DeploymentTag {
+  key: string;
+  value: string;
+}
+
 export interface StoredDeployment {
   id: string;
   name: string;
@@ -55,6 +61,8 @@ export interface StoredDeployment {
   /** Id of the deployment's single Elasticsearch resource. */
   resource_id: string;
   created_at: string;
+  /** `metadata.tags`, in order, keys unique; absent when there are none. */
+  tags?: DeploymentTag[];
 }
 
 /** One serverless rule as sent (serverless rules have no id). */
@@ -87,6 +95,8 @@ export interface StoredProject {
   /** Associated traffic filter ids, in order. */
   traffic_filters: string[];
   created_at: string;
+  /** `metadata.tags` (`ProjectTags`); absent when there are none. */
+  tags?: Record<string, string>;
   /** Quoted ETag value, changed on every write. */
   etag: string;
 }
@@ -126,16 +136,18 @@ export type EmulatorStateSnapshot = EmulatorState;
 /**
  * Seed file format (JSON or YAML). Ids are generated when absent. Rulesets associate with
  * deployments by id; projects reference traffic filters by id, so give ids to filters that
- * projects reference.
+ * projects reference. Tags take each API's shape: a `{key, value}` list on deployments, a map on
+ * projects.
  */
 export interface SeedData {
-  deployments?: { id?: string; name: string; region: string }[];
+  deployments?: { id?: string; name: string; region: string; tags?: DeploymentTag[] }[];
   projects?: {
     type: ServerlessProjectType;
     id?: string;
     name: string;
     region_id: string;
     traffic_filters?: string[];
+    tags?: Record<string, string>;
   }[];
   rulesets?: {
     id?: string;

@@ -49,7 +49,7 @@ function deploymentsSuite(api: 'ess' | 'ece'): void {
       flavor: api === 'ece' ? 'ece' : 'cloud',
       seed: {
         deployments: [
-          { id: 'd1'.padEnd(32, '0'), name: 'one', region },
+          { id: 'd1'.padEnd(32, '0'), name: 'one', region, tags: [{ key: 'env', value: 'prod' }] },
           { id: 'd2'.padEnd(32, '0'), name: 'two', region: 'elsewhere' },
         ],
         rulesets: [
@@ -140,6 +140,31 @@ function deploymentsSuite(api: 'ess' | 'ece'): void {
     await checked(emu, api, 'GET', '/api/v1/deployments', 200);
     await checked(emu, api, 'GET', `/api/v1/deployments/${dep}`, 200);
     await checked(emu, api, 'GET', `/api/v1/deployments/${dep}?show_settings=true`, 200);
+    await checked(emu, api, 'GET', `/api/v1/deployments/${dep}?show_metadata=true`, 200);
+    const search = '/api/v1/deployments/_search';
+    const byTag = {
+      nested: {
+        path: 'metadata.tags',
+        query: {
+          bool: {
+            filter: [
+              { term: { 'metadata.tags.key': { value: 'env' } } },
+              { term: { 'metadata.tags.value': { value: 'prod' } } },
+            ],
+          },
+        },
+      },
+    };
+    const page = await checked(emu, api, 'POST', search, 200, {
+      body: { size: 1, sort: [{ id: { order: 'asc' } }], query: byTag },
+    });
+    expect((page.body as AnyJson).deployments.map((d: AnyJson) => d.id)).toEqual([dep]);
+    await checked(emu, api, 'POST', search, 200, { body: { cursor: (page.body as AnyJson).cursor } });
+    await checked(emu, api, 'POST', search, 200);
+    await checked(emu, api, 'POST', `${search}?minimal_metadata=id,name`, 200, { body: { size: 5 } });
+    // ecctl's and Terraform's `sort: ["id"]` is outside the spec's `items: {type: object}`.
+    await checked(emu, api, 'POST', search, 200, { body: { sort: ['id'] }, specInvalidRequest: true });
+    await checked(emu, api, 'POST', search, 400, { body: { size: 10, from: 9999 } });
     await checked(emu, api, 'GET', '/api/v1/deployments/unknown', 404);
     await checked(emu, api, 'DELETE', `${RULESETS}/${id}`, 400);
     await checked(emu, api, 'DELETE', `${RULESETS}/${id}/associations/deployment/${dep}`, 200);
@@ -160,7 +185,12 @@ suite('spec conformance: serverless API', () => {
   beforeAll(async () => {
     emu = await startEmulator({ flavor: 'cloud' });
     for (const type of ['elasticsearch', 'observability', 'security'] as const) {
-      projects[type] = emu.addProject({ type, name: `My ${type} project`, region_id: 'aws-us-east-1' });
+      projects[type] = emu.addProject({
+        type,
+        name: `My ${type} project`,
+        region_id: 'aws-us-east-1',
+        tags: { env: 'prod' },
+      });
     }
   });
   afterAll(async () => {
@@ -224,6 +254,11 @@ suite('spec conformance: serverless API', () => {
         headers: { 'if-match': etag },
       });
       await checked(emu, 'serverless', 'GET', `${base}?traffic_filter=${id}`, 200);
+      await checked(emu, 'serverless', 'GET', `${base}?tags[env]=prod`, 200);
+      await checked(emu, 'serverless', 'GET', `${base}?tags[env]=Prod`, 400);
+      await checked(emu, 'serverless', 'PATCH', `${base}/${pid}`, 200, {
+        body: { metadata: { tags: { team: 'search', env: null } } },
+      });
       await checked(emu, 'serverless', 'GET', `${base}/${pid}`, 200);
       await checked(emu, 'serverless', 'GET', `${base}/${'0'.repeat(32)}`, 404);
     }

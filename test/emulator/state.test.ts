@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { EmulatorApiError } from '../../src/emulator/errors.js';
 import { HEX32, newHexId } from '../../src/emulator/ids.js';
 import {
-  addDeployment,
   addProject,
   associateRuleset,
   createEmptyState,
@@ -16,6 +15,7 @@ import {
   patchProject,
   updateRuleset,
 } from '../../src/emulator/state.js';
+import { addDeployment } from '../../src/emulator/deployments.js';
 import type { EmulatorState } from '../../src/emulator/types.js';
 
 const body = {
