@@ -181,6 +181,44 @@ warning. Reads only; writes nothing to any API.`,
       ['ecfence export --env prod --out policies', 'write it as policy files, then: ecfence plan'],
     ],
   },
+  'import-terraform': {
+    summary: 'policy YAML from a Terraform ec provider state, and the hand-over from Terraform',
+    synopsis: 'STATE --env NAME [--env NAME] [--out DIR]',
+    about: `Moves traffic filters from Terraform's ec provider to ecfence without destroying anything. Reads
+STATE (\`terraform show -json > state.json\`, or a .tfstate file) and writes policy files for every
+ec_deployment_traffic_filter, ec_serverless_traffic_filter, ec_deployment_traffic_filter_association,
+and the traffic_filter / traffic_filter_ids lists of ec_deployment and project resources, keeping
+Terraform's names, so that \`ecfence plan\` against the same estate reports no changes. Then prints
+the hand-over: the \`terraform state rm\` commands (or \`removed\` blocks, Terraform 1.7 and later)
+for the imported resources, and the \`lifecycle { ignore_changes = [...] }\` line for each
+deployment or project resource that would otherwise undo ecfence's associations.
+Offline: reads STATE and ecfence.yaml only, and copies from STATE only traffic-filter fields
+(plus deployment and project names, as comments): a state holds credentials. Exit 3, with nothing
+written, if a resource cannot be declared in its environment.`,
+    options: {
+      env: {
+        ...ENV_REPEATABLE,
+        help: 'the environment of ecfence.yaml the policies go to: one ess or ece environment for deployment resources, one serverless environment for serverless ones',
+      },
+      out: {
+        type: 'string',
+        value: 'DIR',
+        complete: 'directory',
+        help: 'write the files (<env>-<region>.yaml) into DIR and the hand-over to stdout; without it, the files go to stdout as one YAML stream and the hand-over to stderr',
+      },
+    },
+    positionals: { max: 1, complete: 'file' },
+    examples: [
+      [
+        'terraform show -json > tf.json && ecfence import-terraform tf.json --env prod --out policies',
+        'write the policy files, print the hand-over',
+      ],
+      [
+        'ecfence import-terraform terraform.tfstate --env prod --env serverless',
+        'a state with both kinds of resource: preview the YAML',
+      ],
+    ],
+  },
   explain: {
     summary: 'the effective policy of one deployment or project, and whether an IP gets in',
     synopsis: '--env NAME (--deployment ID | --project TYPE/ID) [--ip ADDRESS] [--format text|json]',

@@ -69,6 +69,8 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
         return await commands.runMetadata(flags, io);
       case 'export':
         return await commands.runExport(flags, io);
+      case 'import-terraform':
+        return commands.runImportTerraform(flags, positionals, io);
       case 'explain':
         return await commands.runExplain(flags, io);
       case 'emulator':

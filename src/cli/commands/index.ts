@@ -8,6 +8,7 @@ export { runApply } from './apply.js';
 export { runEmulator } from './emulator.js';
 export { runExplain } from './explain.js';
 export { runExport } from './export.js';
+export { runImportTerraform } from './import-terraform.js';
 export { runMetadata } from './metadata.js';
 export { runPlan } from './plan.js';
 export { runValidate } from './validate.js';
