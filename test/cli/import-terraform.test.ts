@@ -86,7 +86,9 @@ describe.concurrent('ecfence import-terraform (built binary)', () => {
       expect(everything(dir, r.stdout, r.stderr)).not.toMatch(new RegExp(SECRETS.join('|')));
 
       const validate = await runCli(['validate'], { cwd: dir, env });
-      expect(validate.stdout + validate.stderr).toContain('valid: 2 file(s), 3 policies, 2 associations, 0 warning(s)');
+      expect(validate.stdout + validate.stderr).toContain(
+        'valid: 2 file(s), 3 policies, 2 associations, 0 warning(s)',
+      );
       expect(validate.code).toBe(0);
       const plan = await runCli(['plan', '--env', 'hosted', '--detailed-exitcode'], { cwd: dir, env });
       expect(plan.stdout).toContain('No changes.');
