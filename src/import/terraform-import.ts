@@ -165,10 +165,11 @@ class Reader {
     return [];
   }
 
-  strings(field: string): string[] {
+  /** A list of traffic filter ids (`traffic_filter`, `traffic_filter_ids`). */
+  policyIds(field: string): string[] {
     return this.list(field).flatMap((item, i) => {
-      if (typeof item === 'string' && item !== '') return [item];
-      this.problem(`${field}[${i}] must be a non-empty string`);
+      if (typeof item === 'string' && POLICY_ID.test(item)) return [item];
+      this.problem(`${field}[${i}] is not a traffic filter id`);
       return [];
     });
   }
@@ -402,7 +403,7 @@ export function importTerraformState(
     const region = r.text(instance.attributes, kind.role === 'deployment' ? 'region' : 'region_id');
     const name = r.text(instance.attributes, 'name');
     const attribute = kind.role === 'deployment' ? 'traffic_filter' : 'traffic_filter_ids';
-    const filterIds = r.strings(attribute);
+    const filterIds = r.policyIds(attribute);
     if (problems.length > before || id === undefined) continue;
     const target: Target =
       kind.project === undefined
