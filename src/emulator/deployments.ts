@@ -104,13 +104,21 @@ export function getDeployment(
   return body;
 }
 
+/** A deployment to create, as the admin endpoint and the seed give it (checked by `addDeployment`). */
+export interface DeploymentInput {
+  name: string;
+  region: string;
+  id?: string;
+  tags?: unknown;
+}
+
 /**
  * Creates a deployment (admin endpoint / seed), with its tags. Rulesets with `include_by_default` in its region
  * attach to it, as the platform does for new deployments only.
  */
 export function addDeployment(
   state: EmulatorState,
-  input: { name: string; region: string; id?: string; tags?: unknown },
+  input: DeploymentInput,
   opts: { autoAttach?: boolean } = {},
 ): string {
   if (typeof input.name !== 'string' || input.name === '')

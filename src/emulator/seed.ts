@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { yamlLib } from '../yaml-lib.js';
 import { EmulatorApiError, EmulatorSetupError } from './errors.js';
 import { newHexId, newUniqueId } from './ids.js';
-import { addDeployment } from './deployments.js';
-import { addProject, createFilter } from './state.js';
+import { addDeployment, type DeploymentInput } from './deployments.js';
+import { addProject, createFilter, type ProjectInput } from './state.js';
 import type { EmulatorFlavor, EmulatorState, RegionMetadata, SeedData, StoredRuleset } from './types.js';
 import { isObject, validateRulesetRequest } from './validate.js';
 
@@ -91,7 +91,7 @@ export function applySeed(state: EmulatorState, flavor: EmulatorFlavor, input: S
   // Seeded objects existed before the emulator started, so nothing auto-attaches to them.
   listOf(seed, 'deployments').forEach((d, i) =>
     wrap(`deployments[${i}]`, () =>
-      addDeployment(state, d as { name: string; region: string; id?: string; tags?: unknown }, {
+      addDeployment(state, d as unknown as DeploymentInput, {
         autoAttach: false,
       }),
     ),
@@ -156,20 +156,7 @@ export function applySeed(state: EmulatorState, flavor: EmulatorFlavor, input: S
   });
 
   listOf(seed, 'projects').forEach((p, i) =>
-    wrap(`projects[${i}]`, () =>
-      addProject(
-        state,
-        p as {
-          type: string;
-          name: string;
-          region_id: string;
-          id?: string;
-          traffic_filters?: string[];
-          tags?: unknown;
-        },
-        { autoAttach: false },
-      ),
-    ),
+    wrap(`projects[${i}]`, () => addProject(state, p as unknown as ProjectInput, { autoAttach: false })),
   );
 
   if (seed['metadata'] !== undefined) {

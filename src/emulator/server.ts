@@ -2,7 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { apiError, EmulatorApiError, type ApiErrorElement } from './errors.js';
 import type { FaultInjector } from './faults.js';
-import { addDeployment, getDeployment, listDeployments, searchDeployments } from './deployments.js';
+import {
+  addDeployment,
+  getDeployment,
+  listDeployments,
+  searchDeployments,
+  type DeploymentInput,
+} from './deployments.js';
 import {
   addProject,
   associateRuleset,
@@ -24,6 +30,7 @@ import {
   patchProject,
   rulesetsForEntity,
   updateRuleset,
+  type ProjectInput,
 } from './state.js';
 import { projectTagFilter } from './tags.js';
 import type { EmulatorFlavor, EmulatorState, FaultConfig, FaultKind, RequestLogEntry } from './types.js';
@@ -476,7 +483,7 @@ async function handleAdmin(
       case 'GET /_emulator/state':
         return send(res, ok(ctx.getState()));
       case 'POST /_emulator/deployments': {
-        const b = (body ?? {}) as { name: string; region: string; id?: string; tags?: unknown };
+        const b = (body ?? {}) as DeploymentInput;
         const id = addDeployment(ctx.getState(), {
           name: b.name,
           region: b.region,
@@ -487,13 +494,7 @@ async function handleAdmin(
         return send(res, { status: 201, body: { id } });
       }
       case 'POST /_emulator/projects': {
-        const b = (body ?? {}) as {
-          type: string;
-          name: string;
-          region_id: string;
-          id?: string;
-          tags?: unknown;
-        };
+        const b = (body ?? {}) as ProjectInput;
         const id = addProject(ctx.getState(), {
           type: b.type,
           name: b.name,

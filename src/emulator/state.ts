@@ -502,20 +502,23 @@ export function patchProject(
   return { body: projectView(p), etag: p.etag };
 }
 
+/** A project to create, as the admin endpoint and the seed give it (checked by `addProject`). */
+export interface ProjectInput {
+  type: string;
+  name: string;
+  region_id: string;
+  id?: string;
+  traffic_filters?: string[];
+  tags?: unknown;
+}
+
 /**
- * Creates a project (admin endpoint / seed), with its tags. Filters with `include_by_default` in its region attach
- * to it, plus any explicitly listed ones.
+ * Creates a project (admin endpoint / seed), with its tags. Filters with `include_by_default` in
+ * its region attach to it, plus any explicitly listed ones.
  */
 export function addProject(
   state: EmulatorState,
-  input: {
-    type: string;
-    name: string;
-    region_id: string;
-    id?: string;
-    traffic_filters?: string[];
-    tags?: unknown;
-  },
+  input: ProjectInput,
   opts: { autoAttach?: boolean } = {},
 ): string {
   if (typeof input.type !== 'string' || !isProjectType(input.type)) {

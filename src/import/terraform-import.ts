@@ -10,6 +10,8 @@ import {
 import {
   POLICY_TYPE_ALIASES,
   POLICY_TYPES,
+  RULE_FIELDS_BY_TYPE,
+  RULE_STRING_FIELDS,
   targetKey,
   type EnvironmentConfig,
   type PolicyType,
@@ -94,26 +96,6 @@ export interface TerraformImport {
 
 /** Filter ids as the APIs issue them (32 hex on both, in every capture); bounded, plain. */
 const POLICY_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** The string fields of a rule, in `Rule` order; `id` (server-issued) is never read. */
-const RULE_FIELDS = [
-  'source',
-  'description',
-  'azure_endpoint_name',
-  'azure_endpoint_guid',
-  'remote_cluster_id',
-  'remote_cluster_org_id',
-] as const;
-
-/** Which rule fields a policy type requires; the others must be empty. */
-const TYPE_FIELDS: Readonly<Record<PolicyType, readonly string[]>> = {
-  ip: ['source'],
-  vpce: ['source'],
-  gcp_private_service_connect_endpoint: ['source'],
-  azure_private_endpoint: ['azure_endpoint_name', 'azure_endpoint_guid'],
-  remote_cluster: ['remote_cluster_id', 'remote_cluster_org_id'],
-  egress_firewall: ['egress_rule'],
-};
 
 const FIELD_CHECKS: Readonly<
   Record<string, (type: PolicyType) => ((v: string) => FormatProblem | undefined) | undefined>
@@ -206,19 +188,20 @@ function readRules(r: Reader, type: PolicyType, family: StateFamily): Rule[] {
     }
     const object = raw as Record<string, unknown>;
     const rule: Rule = {};
-    for (const name of RULE_FIELDS) {
+    // `id` is server-issued and never read.
+    for (const name of RULE_STRING_FIELDS) {
       const value = r.text(object, name, `${label}.${name}`);
       if (value === undefined) continue;
       rule[name] = value;
       if (name === 'description') continue;
-      if (!TYPE_FIELDS[type].includes(name)) {
+      if (!RULE_FIELDS_BY_TYPE[type].includes(name)) {
         r.problem(`${label}.${name} does not belong to a ${type} policy`);
         continue;
       }
       const found = FIELD_CHECKS[name]?.(type)?.(value);
       if (found?.severity === 'error') r.problem(`${label}.${name}: ${found.code} ${found.message}`);
     }
-    for (const required of TYPE_FIELDS[type]) {
+    for (const required of RULE_FIELDS_BY_TYPE[type]) {
       if (!Object.hasOwn(rule, required)) r.problem(`${label}.${required} is missing (required by ${type})`);
     }
     return [rule];

@@ -59,6 +59,26 @@ export interface Rule {
   egress_rule?: EgressRule;
 }
 
+/** The string fields of a rule, in `Rule` order (`egress_rule` is the one object). */
+export const RULE_STRING_FIELDS = [
+  'source',
+  'description',
+  'azure_endpoint_name',
+  'azure_endpoint_guid',
+  'remote_cluster_id',
+  'remote_cluster_org_id',
+] as const;
+
+/** The fields a rule of each policy type must have; besides `description` it has no other. */
+export const RULE_FIELDS_BY_TYPE: Readonly<Record<PolicyType, readonly (keyof Rule)[]>> = {
+  ip: ['source'],
+  vpce: ['source'],
+  gcp_private_service_connect_endpoint: ['source'],
+  azure_private_endpoint: ['azure_endpoint_name', 'azure_endpoint_guid'],
+  remote_cluster: ['remote_cluster_id', 'remote_cluster_org_id'],
+  egress_firewall: ['egress_rule'],
+};
+
 export const PROJECT_TYPES = ['elasticsearch', 'observability', 'security'] as const;
 export type ProjectType = (typeof PROJECT_TYPES)[number];
 

@@ -9,6 +9,7 @@ import type {
   Rule,
   Target,
 } from '../../model/types.js';
+import { RULE_STRING_FIELDS } from '../../model/types.js';
 import { lazyFingerprint } from '../lazy-fingerprint.js';
 import { asArray, asObject, malformed, optionalString, requireString, sourceRule } from '../wire.js';
 import type { WireContext, WireObject } from '../wire.js';
@@ -18,15 +19,6 @@ import type { WireContext, WireObject } from '../wire.js';
  * managed fields survive; unknown extras are ignored; absent ≡ empty for description, associations,
  * total_associations and ports; rule ids are dropped (re-issued on every write, gotcha 2).
  */
-
-const RULE_STRING_FIELDS = [
-  'source',
-  'description',
-  'azure_endpoint_name',
-  'azure_endpoint_guid',
-  'remote_cluster_id',
-  'remote_cluster_org_id',
-] as const;
 
 /**
  * Named reads and writes, not a loop over RULE_STRING_FIELDS: a read maps 100,000 rules, and a
