@@ -243,7 +243,9 @@ function readPolicy(
   const caps = CAPABILITIES[config.api];
   let type: PolicyType | undefined;
   if (rawType !== undefined) {
-    const canonical = POLICY_TYPE_ALIASES[rawType] ?? rawType;
+    // The serverless wire names (`private_endpoint`, `psc_endpoint`) are the ecfence types' aliases.
+    const alias = family === 'serverless' && Object.hasOwn(POLICY_TYPE_ALIASES, rawType);
+    const canonical = alias ? (POLICY_TYPE_ALIASES[rawType] as string) : rawType;
     if (!(POLICY_TYPES as readonly string[]).includes(canonical)) {
       r.problem('type is not a traffic filter type ecfence knows');
     } else if (!caps.policyTypes.includes(canonical as PolicyType)) {
