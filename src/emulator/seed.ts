@@ -91,9 +91,7 @@ export function applySeed(state: EmulatorState, flavor: EmulatorFlavor, input: S
   // Seeded objects existed before the emulator started, so nothing auto-attaches to them.
   listOf(seed, 'deployments').forEach((d, i) =>
     wrap(`deployments[${i}]`, () =>
-      addDeployment(state, d as unknown as DeploymentInput, {
-        autoAttach: false,
-      }),
+      addDeployment(state, d as unknown as DeploymentInput, { autoAttach: false }),
     ),
   );
 
