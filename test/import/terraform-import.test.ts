@@ -209,6 +209,14 @@ describe('importing a state', () => {
       expect.stringMatching(/^ec_deployment_traffic_filter\.pl\[0\]: region azure-eastus2 is outside/),
     ]);
     expect(result.environments).toEqual([]);
+    const serverlessOnly = importTerraformState(instances, { serverless: environment('sls', 'serverless') });
+    expect(serverlessOnly.problems).toEqual([
+      {
+        address: 'ec_deployment.search',
+        message:
+          'the state holds 6 deployment resource(s): give --env NAME of an ess or ece environment for them',
+      },
+    ]);
   });
 
   it('leaves an association to a filter the state does not hold in Terraform, with a warning', () => {
