@@ -210,8 +210,8 @@ written, if a resource cannot be declared in its environment.`,
     positionals: { max: 1, complete: 'file' },
     examples: [
       [
-        'terraform show -json > tf.json && ecfence import-terraform tf.json --env prod --out policies',
-        'write the policy files, print the hand-over',
+        'ecfence import-terraform tf.json --env prod --out policies',
+        'after terraform show -json > tf.json: write the policy files, print the hand-over',
       ],
       [
         'ecfence import-terraform terraform.tfstate --env prod --env serverless',
