@@ -112,7 +112,10 @@ describe('did you mean', () => {
       "--format must be one of text, github, gitlab, json (got 'jsn'); did you mean 'json'?",
     ],
     [['validate', '--log-level', 'warning'], "(got 'warning'); did you mean 'warn'?"],
-    [['validate', '--out', 'x'], "unknown option '--out' for validate (--out is an option of plan, export, import-terraform)"],
+    [
+      ['validate', '--out', 'x'],
+      "unknown option '--out' for validate (--out is an option of plan, export, import-terraform)",
+    ],
     [['completion', 'zhs'], "did you mean 'zsh'?"],
   ])('ecfence %j', async (args, message) => {
     const r = await runCli(args, { cwd: project });
