@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator, type SeedData } from '../src/emulator/index.js';
-import { processIo } from '../src/cli/io.js';
+import { paint, processIo, type Io } from '../src/cli/io.js';
 import { run } from '../src/cli/run.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -53,8 +53,9 @@ const eceSeed: SeedData = {
   deployments: [{ id: 'eceb0000000000000000000000000001', name: 'onprem-logs', region: 'ece-region' }],
 };
 
-function banner(text: string): void {
-  console.log(`\n\u001b[1m━━ ${text} ━━\u001b[0m\n`);
+/** A heading between the steps: bold on a terminal, plain text in a pipe or with NO_COLOR. */
+function banner(io: Io, text: string): void {
+  io.stdout(`\n${paint(io, 'bold', `━━ ${text} ━━`)}\n\n`);
 }
 
 async function main(): Promise<number> {
@@ -89,21 +90,21 @@ async function main(): Promise<number> {
       env: { ...process.env, EC_API_KEY: 'demo-key', ECE_API_KEY: 'demo-ece-key' },
     };
 
-    banner(`emulators: cloud ${cloud.url}, ece ${ece.url}`);
-    banner('ecfence validate');
+    banner(io, `emulators: cloud ${cloud.url}, ece ${ece.url}`);
+    banner(io, 'ecfence validate');
     let code = await run(['validate'], io);
     if (code !== 0) return code;
-    banner('ecfence plan');
+    banner(io, 'ecfence plan');
     code = await run(['plan'], io);
     if (code !== 0) return code;
-    banner('ecfence apply --auto-approve');
+    banner(io, 'ecfence apply --auto-approve');
     code = await run(['apply', '--auto-approve'], io);
     if (code !== 0) return code;
-    banner('ecfence plan --detailed-exitcode   (after apply: expect no changes, exit 0)');
+    banner(io, 'ecfence plan --detailed-exitcode   (after apply: expect no changes, exit 0)');
     code = await run(['plan', '--detailed-exitcode'], io);
-    console.log(`\nexit code ${code}`);
+    io.stdout(`\nexit code ${code}\n`);
     if (code !== 0) return code;
-    banner('ecfence metadata --env serverless --region aws-us-east-1   (PrivateLink details)');
+    banner(io, 'ecfence metadata --env serverless --region aws-us-east-1   (PrivateLink details)');
     return await run(['metadata', '--env', 'serverless', '--region', 'aws-us-east-1'], io);
   } finally {
     rmSync(dir, { recursive: true, force: true });

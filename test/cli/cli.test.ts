@@ -7,7 +7,15 @@ import { isBuiltin } from 'node:module';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { cliPath, makeProject, repoRoot, runCli, writeProjectFiles } from '../support/cli.js';
+import {
+  canRunOnTerminal,
+  cliPath,
+  makeProject,
+  repoRoot,
+  runCli,
+  runCliOnTerminal,
+  writeProjectFiles,
+} from '../support/cli.js';
 
 const KEY = 'essu_CANARY_cli_e2e_key_0123456789';
 const DEP_A = 'a0000000000000000000000000000001';
@@ -257,13 +265,37 @@ describe('ecfence CLI (built binary)', () => {
       env: { ...env, ECFENCE_RETRY_MAX_MS: '50' },
     });
     expect(r.code).toBe(5);
-    expect(r.stdout).toMatch(/done\s+prod create/);
-    expect(r.stdout).toMatch(/failed\s+prod associate/);
+    // Failures first, with the API's reason; what was done as counts per phase.
+    const report = r.stdout.slice(r.stdout.indexOf('Apply report:'));
+    expect(report).toMatch(/^ {2}Failed \(1\):\n {4}failed\s+prod associate .*extra.*\n {12}\S/m);
+    expect(report).toMatch(/^ {2}Done \(2\): 1 create, 1 update$/m);
+    expect(report).not.toMatch(/^ +done /m);
     expect(r.stdout).toContain('Not converged');
     emulator.setFaults({});
     const rerun = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(rerun.code).toBe(0);
   });
+
+  // Needs util-linux `script` to give the binary a terminal.
+  it.skipIf(!canRunOnTerminal)(
+    'asks on a terminal: anything but yes cancels with exit 1, yes applies',
+    async () => {
+      writeProjectFiles(dir, {
+        'policies/main.yaml': policies(
+          `  - name: asked\n    region: ${REGION}\n    type: ip\n    rules:\n      - source: 10.7.0.0/16\n`,
+        ),
+      });
+      const no = await runCliOnTerminal(['apply'], { cwd: dir, env, input: 'y\n' });
+      expect(no.stdout).toContain("Only 'yes' will be accepted");
+      expect(no.stdout).toContain('Apply cancelled.');
+      expect(no.code).toBe(1);
+      expect(emulator.requests().filter((q) => q.method !== 'GET')).toEqual([]);
+      const yes = await runCliOnTerminal(['apply', '--verbose'], { cwd: dir, env, input: 'yes\n' });
+      expect(yes.code).toBe(0);
+      expect(yes.stdout).toMatch(/create: 1\/1 finished/);
+      expect(yes.stdout).toMatch(/^ {4}done\s+prod create\s+\S+\/asked/m);
+    },
+  );
 
   it('never prints the API key, even at debug level or on API errors', async () => {
     emulator.setFaults({ script: [{ method: 'GET', fault: '503', times: 2 }] });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +22,26 @@ export function runCli(
   return runProcess(process.execPath, [cliPath, ...args], {
     ...options,
     env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...options.env },
+  });
+}
+
+/** util-linux `script` is installed: it gives the binary a terminal (see `runCliOnTerminal`). */
+export const canRunOnTerminal = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Runs the built binary on a terminal (a pseudo-terminal from util-linux `script`), typing `input`:
+ * for what ecfence does only on a terminal, such as asking before it applies. Its stdout and stderr
+ * arrive together, as on a screen.
+ */
+export function runCliOnTerminal(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; input: string },
+): Promise<CliResult> {
+  const quoted = [process.execPath, cliPath, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return runProcess('script', ['-qec', quoted, '/dev/null'], {
+    cwd: options.cwd,
+    env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', TERM: 'dumb', ...options.env },
+    input: options.input,
   });
 }
 

@@ -12,8 +12,8 @@ import type { Plan } from '../../plan/types.js';
 import type { Logger } from '../../log.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { paint, type Io } from '../io.js';
-import { renderPlanText, summaryLine } from '../render/text.js';
-import { renderReport } from '../render/report.js';
+import { MARKERS, renderPlanText, summaryLine } from '../render/text.js';
+import { progressLine, renderReport, type Progress } from '../render/report.js';
 import { closeBackends, loggerFor, readLive, type Flags } from '../session.js';
 import { planFromFlags, type PlannedRun } from './plan.js';
 
@@ -39,30 +39,48 @@ async function confirm(io: Io, total: number): Promise<boolean> {
   }
 }
 
-/** A live counter on a terminal, a log line every few seconds otherwise. */
+/**
+ * Progress while applying: on a terminal one line rewritten in place (phase, counts, time left),
+ * otherwise the same line every few seconds.
+ */
 function progressReporter(
   io: Io,
-  total: number,
+  plan: Plan,
 ): { onResult: (r: OperationResult, n: number) => void; stop: () => void } {
-  let finished = 0;
-  let failed = 0;
+  const started = Date.now();
+  const progress: Progress = {
+    phase: undefined,
+    finished: 0,
+    failed: 0,
+    total: plan.operations.length,
+    elapsedMs: 0,
+  };
+  const line = (): string => progressLine({ ...progress, elapsedMs: Date.now() - started });
   let lastLine = 0;
-  const line = (): string =>
-    `progress: ${finished}/${total} operations finished, ${failed} failed or skipped`;
-  const interval = io.isTty ? undefined : setInterval(() => io.stderr(`${line()}\n`), 5_000);
+  let shown = 0;
+  // A shorter line than the last one is padded: no escape but colour codes reaches a terminal.
+  const rewrite = (text: string): void => {
+    io.stderr(`\r${text.padEnd(shown)}`);
+    shown = text.length;
+  };
+  const interval = io.isTty ? undefined : setInterval(() => io.stderr(`progress: ${line()}\n`), 5_000);
   interval?.unref();
   return {
     onResult(r, n) {
-      finished = n;
-      if (r.status !== 'done') failed += 1;
+      progress.finished = n;
+      progress.phase = MARKERS[r.action].verb;
+      if (r.status !== 'done') progress.failed += 1;
       if (io.isTty && Date.now() - lastLine > 100) {
         lastLine = Date.now();
-        io.stderr(`\r${line()}`);
+        rewrite(line());
       }
     },
     stop() {
       if (interval) clearInterval(interval);
-      if (io.isTty) io.stderr(`\r${line()}\n`);
+      if (io.isTty) {
+        rewrite(line());
+        io.stderr('\n');
+      }
     },
   };
 }
@@ -125,8 +143,9 @@ async function applyPlanned(
     return plan.refusals.length > 0 ? EXIT.refused : EXIT.ok;
   }
   if (!saved && flags['auto-approve'] !== true && !(await confirm(io, plan.summary.total))) {
-    io.stderr('Apply cancelled; nothing was changed.\n');
-    return EXIT.ok;
+    // As Terraform does: a declined apply did not do what was asked, and a script must see that.
+    io.stderr('Apply cancelled.\n');
+    return EXIT.error;
   }
 
   const targets = new Map<string, ExecutionTarget>();
@@ -134,7 +153,7 @@ async function applyPlanned(
     const live = session.lives.get(env);
     if (live) targets.set(env, { backend, live });
   }
-  const progress = progressReporter(io, plan.summary.total);
+  const progress = progressReporter(io, plan);
   let report: ExecutionReport;
   try {
     report = await executePlan(plan, targets, { concurrency, logger, onResult: progress.onResult });
@@ -150,7 +169,7 @@ async function applyPlanned(
   const requests = backends.reduce((n, b) => n + b.requestCount(), 0);
   // Counted by the transport over the whole run (reads included), so faults show in the report.
   const retries = backends.reduce((n, b) => n + b.counters().retries, 0);
-  io.stdout(renderReport(plan, report, { color: io.color }));
+  io.stdout(renderReport(plan, report, { color: io.color, verbose: flags['verbose'] === true }));
   io.stdout(
     `${paint(io, converged.ok ? 'green' : 'red', converged.text)} (${requests} API requests, ${retries} retries)\n`,
   );

@@ -1,29 +1,91 @@
-import type { ExecutionReport } from '../../execute/execute-plan.js';
-import type { Plan } from '../../plan/types.js';
+import type { ExecutionReport, OperationResult } from '../../execute/execute-plan.js';
+import { PHASE_OF, type Operation, type Plan } from '../../plan/types.js';
 import { oneLine } from '../../secrets/untrusted-text.js';
 import { paint, type Colour } from '../io.js';
 import { describeOperation, MARKERS } from './text.js';
 
 const STATUS_COLOUR: Record<string, Colour> = { done: 'green', failed: 'red', skipped: 'yellow' };
 
-/** The end-of-apply table: every operation with done / failed (reason) / skipped (dependency). */
-export function renderReport(plan: Plan, report: ExecutionReport, options: { color: boolean }): string {
+/** The actions in the order their phases run. */
+const ACTIONS = (Object.keys(MARKERS) as Operation['action'][]).sort((a, b) => PHASE_OF[a] - PHASE_OF[b]);
+
+/**
+ * The end-of-apply report. What needs a person comes first: every failed operation with the API's
+ * reason, then every skipped one with the failure it waited for. The operations done follow as a
+ * count per phase; `verbose` lists each of them too (800 "done" lines bury the two that failed).
+ */
+export function renderReport(
+  plan: Plan,
+  report: ExecutionReport,
+  options: { color: boolean; verbose?: boolean },
+): string {
   const io = { color: options.color };
   const byId = new Map(report.results.map((r) => [r.id, r]));
-  const lines = ['', 'Apply report:'];
   const envWidth = Math.max(0, ...plan.operations.map((o) => o.environment.length));
-  for (const op of plan.operations) {
-    const r = byId.get(op.id);
-    const status = r?.status ?? 'skipped';
-    const label = `${status.padEnd(7)}`;
+  const statusOf = (op: Operation): OperationResult['status'] => byId.get(op.id)?.status ?? 'skipped';
+  const line = (op: Operation): string[] => {
+    const status = statusOf(op);
+    const reason = byId.get(op.id)?.reason;
+    return [
+      `    ${paint(io, STATUS_COLOUR[status] ?? 'gray', status.padEnd(7))} ${oneLine(op.environment).padEnd(envWidth)} ${MARKERS[op.action].verb.padEnd(10)} ${describeOperation(op)}`,
+      ...(reason ? [`            ${paint(io, 'gray', oneLine(reason))}`] : []),
+    ];
+  };
+
+  const lines = ['', 'Apply report:'];
+  const failed = plan.operations.filter((op) => statusOf(op) === 'failed');
+  const skipped = plan.operations.filter((op) => statusOf(op) === 'skipped');
+  if (failed.length > 0) lines.push(`  Failed (${failed.length}):`, ...failed.flatMap(line));
+  if (skipped.length > 0) {
     lines.push(
-      `  ${paint(io, STATUS_COLOUR[status] ?? 'gray', label)} ${oneLine(op.environment).padEnd(envWidth)} ${MARKERS[op.action].verb.padEnd(10)} ${describeOperation(op)}`,
+      `  Skipped (${skipped.length}), not run because an operation they depend on failed:`,
+      ...skipped.flatMap(line),
     );
-    if (r?.reason) lines.push(`          ${paint(io, 'gray', oneLine(r.reason))}`);
+  }
+  const done = plan.operations.filter((op) => statusOf(op) === 'done');
+  if (done.length > 0) {
+    const counts = ACTIONS.map(
+      (action) => [action, done.filter((op) => op.action === action)] as const,
+    ).filter(([, ops]) => ops.length > 0);
+    lines.push(
+      `  Done (${done.length}): ${counts.map(([action, ops]) => `${ops.length} ${MARKERS[action].verb}`).join(', ')}`,
+    );
+    if (options.verbose) lines.push(...done.flatMap(line));
+    else lines.push('  (ecfence apply --verbose lists every operation done)');
   }
   lines.push(
     '',
     `Apply: ${report.done} done, ${report.failed} failed, ${report.skipped} skipped of ${plan.operations.length} in ${(report.durationMs / 1000).toFixed(1)}s.`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** `1m 05s`, `12s`: how long, for a progress line. */
+function duration(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  return seconds < 60
+    ? `${seconds}s`
+    : `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+}
+
+export interface Progress {
+  /** The verb of the phase the last finished operation belongs to. */
+  phase: string | undefined;
+  finished: number;
+  failed: number;
+  total: number;
+  elapsedMs: number;
+}
+
+/**
+ * One progress line: phase, counts and, once a first operation has finished, the time left at the
+ * pace so far (`associate: 412/800 finished, 2 failed or skipped, about 7s left`).
+ */
+export function progressLine(p: Progress): string {
+  const counts = `${p.finished}/${p.total} finished${p.failed > 0 ? `, ${p.failed} failed or skipped` : ''}`;
+  const left =
+    p.finished > 0 && p.finished < p.total
+      ? `, about ${duration((p.elapsedMs / p.finished) * (p.total - p.finished))} left`
+      : '';
+  return `${p.phase === undefined ? 'applying' : p.phase}: ${counts}${left}`;
 }

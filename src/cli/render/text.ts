@@ -1,7 +1,8 @@
 import { ruleDelta } from '../../diff/rules.js';
 import { targetLabel, type Rule } from '../../model/types.js';
 import { describeExposure } from '../../plan/exposure.js';
-import type { FieldChange, Operation, Plan } from '../../plan/types.js';
+import type { FieldChange, Operation, Plan, TargetExposure } from '../../plan/types.js';
+import { someOf } from '../../model/suggest.js';
 import { oneLine } from '../../secrets/untrusted-text.js';
 import { paint, type Colour } from '../io.js';
 
@@ -107,6 +108,16 @@ export function summaryLine(plan: Plan): string {
   return `Plan: ${parts.join(', ')}.${refused === 0 ? '' : ` ${refusals}.`}`;
 }
 
+/** The same access and addresses after as before: only which policies grant them changes. */
+function sameAccess(e: TargetExposure): boolean {
+  return (
+    !e.opens_to_internet &&
+    e.delta_ipv4 === 0 &&
+    e.before.access === e.after.access &&
+    e.before.private_endpoints === e.after.private_endpoints
+  );
+}
+
 /** The plan as a reviewer reads it in a terminal or CI log. */
 export function renderPlanText(plan: Plan, options: { color: boolean }): string {
   const io = { color: options.color };
@@ -153,9 +164,21 @@ export function renderPlanText(plan: Plan, options: { color: boolean }): string 
     const exposure = (plan.exposure ?? []).filter((e) => e.environment === env);
     if (exposure.length > 0) {
       out.push('  Exposure:');
+      // Targets whose policies change but who gets in does not (a policy swapped for an equal one
+      // on 400 deployments) are one line, not 400.
+      const same = exposure.filter(sameAccess);
       for (const e of exposure) {
+        if (same.includes(e)) continue;
         const line = oneLine(describeExposure(e));
         out.push(e.opens_to_internet ? `    ${paint(io, 'red', `! ${line}`)}` : `    ${line}`);
+      }
+      if (same.length > 0) {
+        const via = [...new Set(same.flatMap((e) => e.via))].sort();
+        out.push(
+          oneLine(
+            `    ${same.length} target(s): same access and number of IPv4 addresses${via.length > 0 ? ` (via ${someOf(via)})` : ''}`,
+          ),
+        );
       }
     }
     out.push('');
