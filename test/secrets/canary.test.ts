@@ -95,7 +95,7 @@ describe('canaries never leave', () => {
 
     const apply = await run('apply, debug logs', ['apply', '--auto-approve', ...all, '--log-level', 'debug']);
     expect(apply.code).toBe(1);
-    expect(apply.stdout.match(/^ {2}failed /gm)?.length).toBeGreaterThanOrEqual(2 * CREATES);
+    expect(apply.stdout.match(/^ {4}failed /gm)?.length).toBeGreaterThanOrEqual(2 * CREATES);
     expect(apply.stdout).toContain('→ 307');
     const creates = api.requests.filter((r) => r.method === 'POST').length;
     expect(creates).toBeGreaterThanOrEqual(2 * CREATES);
