@@ -317,6 +317,11 @@ deployments API and the Serverless API on one port; --flavor ece serves the ECE 
       'rate-5xx': fraction('answer a fraction P with 503'),
       'rate-reset': fraction('drop a fraction P of connections before processing'),
       'rate-reset-after-commit': fraction('drop a fraction P of connections after the change was committed'),
+      'read-lag': {
+        type: 'string',
+        value: 'N',
+        help: 'a policy just created is missing from the next N reads that would show it (listings leave it out, a GET of it answers 404)',
+      },
       'fault-seed': { type: 'string', value: 'N', help: 'seed of the fault generator (repeatable runs)' },
     },
     examples: [

@@ -41,6 +41,10 @@ export function validateFaultConfig(config: FaultConfig): void {
       throw new TypeError(`fault config ${key} must be a non-negative number`);
     }
   }
+  const lag = config.readLag;
+  if (lag !== undefined && (typeof lag !== 'number' || !Number.isInteger(lag) || lag < 0)) {
+    throw new TypeError('fault config readLag must be a non-negative integer (a number of reads)');
+  }
   if (
     config.methods !== undefined &&
     (!Array.isArray(config.methods) || config.methods.some((m) => typeof m !== 'string'))
@@ -76,6 +80,8 @@ export class FaultInjector {
   private config: FaultConfig = {};
   private random: () => number = Math.random;
   private script: ScriptSlot[] = [];
+  /** Read-after-write lag: id of a fresh policy → reads it is still missing from. */
+  private fresh = new Map<string, number>();
 
   constructor(config: FaultConfig = {}) {
     this.set(config);
@@ -90,6 +96,27 @@ export class FaultInjector {
       if (entry.pathPattern !== undefined) slot.pattern = new RegExp(entry.pathPattern);
       return slot;
     });
+    this.fresh.clear();
+  }
+
+  /** A policy was just created: with `readLag`, the next reads that would show it miss it. */
+  created(id: string): void {
+    const lag = this.config.readLag ?? 0;
+    if (lag > 0) this.fresh.set(id, lag);
+  }
+
+  /** Whether a read that would show this policy misses it; counts that read. */
+  hides(id: string): boolean {
+    const left = this.fresh.get(id);
+    if (left === undefined) return false;
+    if (left <= 1) this.fresh.delete(id);
+    else this.fresh.set(id, left - 1);
+    return true;
+  }
+
+  /** Some policy is still missing from reads (answers must then be built per read). */
+  lagging(): boolean {
+    return this.fresh.size > 0;
   }
 
   get(): FaultConfig {

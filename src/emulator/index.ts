@@ -61,6 +61,12 @@ export interface EmulatorOptions {
   logger?: Logger;
   /** Keep parsed request and response bodies in the request log (for spec-conformance tests). */
   recordBodies?: boolean;
+  /**
+   * Called with each API request's log entry as it is recorded: synchronously, right after a write
+   * was committed and before any other request changes the state, so a test can look at every
+   * intermediate state (or stop answering, as a killed client would stop sending).
+   */
+  onRequest?: (entry: RequestLogEntry) => void;
 }
 
 /** A running emulator. Every method is synchronous against the in-memory state. */
@@ -123,6 +129,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     answers,
     logger,
   };
+  if (options.onRequest !== undefined) ctx.onRequest = options.onRequest;
   if (options.apiKeys !== undefined) ctx.apiKeys = [...options.apiKeys];
   if (options.basicAuth !== undefined) ctx.basicAuth = { ...options.basicAuth };
 
@@ -184,6 +191,7 @@ export interface EmulatorArgs {
   rate5xx?: number | string;
   rateReset?: number | string;
   rateResetAfterCommit?: number | string;
+  readLag?: number | string;
   faultSeed?: number | string;
   apiKey?: string | string[];
   tlsCert?: string;
@@ -194,15 +202,20 @@ export interface EmulatorArgs {
 function num(
   name: string,
   v: number | string | undefined,
-  opts: { rate?: boolean } = {},
+  opts: { rate?: boolean; integer?: boolean } = {},
 ): number | undefined {
   if (v === undefined) return undefined;
   const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n) || n < 0 || (opts.rate === true && n > 1)) {
+  if (
+    !Number.isFinite(n) ||
+    n < 0 ||
+    (opts.rate === true && n > 1) ||
+    (opts.integer === true && !Number.isInteger(n))
+  ) {
     throw new EmulatorSetupError(
       opts.rate === true
         ? `--${name} must be a probability between 0 and 1`
-        : `--${name} must be a non-negative number`,
+        : `--${name} must be a non-negative ${opts.integer === true ? 'whole number' : 'number'}`,
     );
   }
   return n;
@@ -220,6 +233,7 @@ export function faultsFromArgs(args: EmulatorArgs): FaultConfig {
   set('rate5xx', num('rate-5xx', args.rate5xx, { rate: true }));
   set('rateReset', num('rate-reset', args.rateReset, { rate: true }));
   set('rateResetAfterCommit', num('rate-reset-after-commit', args.rateResetAfterCommit, { rate: true }));
+  set('readLag', num('read-lag', args.readLag, { integer: true }));
   set('seed', num('fault-seed', args.faultSeed));
   return faults;
 }

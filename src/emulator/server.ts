@@ -43,6 +43,8 @@ export interface ServerContext {
   requestLog: RequestLogEntry[];
   /** Keep request and response bodies in the log (spec-conformance tests). */
   recordBodies: boolean;
+  /** Sees each log entry as it is recorded (see EmulatorOptions.onRequest). */
+  onRequest?: (entry: RequestLogEntry) => void;
   /** Called after every successful mutation (state file write). */
   persist(): void;
   /**
@@ -72,6 +74,8 @@ interface RouteInput {
   body: unknown;
   headers: IncomingMessage['headers'];
   state: EmulatorState;
+  /** Read-after-write lag (FaultConfig.readLag): policies just created, missing from reads. */
+  lag: Pick<FaultInjector, 'created' | 'hides'>;
 }
 
 interface Route {
@@ -123,26 +127,51 @@ function etagged(result: { body: unknown; etag: string }, status = 200): Reply {
   return { status, body: result.body, headers: { etag: result.etag } };
 }
 
+/** A listing without the fresh policies this read still misses (read-after-write lag). */
+function withoutFresh(i: RouteInput, body: Record<string, unknown>, key: string): Record<string, unknown> {
+  const items = body[key] as { id: string }[];
+  return { ...body, [key]: items.filter((item) => !i.lag.hides(item.id)) };
+}
+
+/** A read of one policy that this read still misses answers as if it did not exist yet. */
+function unlessFresh(i: RouteInput, id: string, notFound: string): void {
+  if (i.lag.hides(id)) throw apiError(404, 'traffic_filter.not_found', notFound);
+}
+
+/** A created policy's id, for the read-after-write lag; the body is returned as it is. */
+function fresh<T extends { id?: unknown }>(i: RouteInput, body: T): T {
+  if (typeof body.id === 'string') i.lag.created(body.id);
+  return body;
+}
+
 function buildRoutes(flavor: EmulatorFlavor): Route[] {
   return [
     // ESS / ECE deployments traffic-filter API (E1–E9) and deployments (E13, E14).
     route('GET', RULESETS, (i) =>
       ok(
-        listRulesets(i.state, {
-          region: optional(i.query, 'region'),
-          includeAssociations: bool(i.query, 'include_associations'),
-        }),
+        withoutFresh(
+          i,
+          listRulesets(i.state, {
+            region: optional(i.query, 'region'),
+            includeAssociations: bool(i.query, 'include_associations'),
+          }),
+          'rulesets',
+        ),
       ),
     ),
-    route('POST', RULESETS, (i) => ({ status: 201, body: createRuleset(i.state, flavor, i.body) })),
-    route('GET', `${RULESETS}/${SEG}`, (i) =>
-      ok(getRuleset(i.state, p(i, 0), bool(i.query, 'include_associations'))),
-    ),
+    route('POST', RULESETS, (i) => ({ status: 201, body: fresh(i, createRuleset(i.state, flavor, i.body)) })),
+    route('GET', `${RULESETS}/${SEG}`, (i) => {
+      unlessFresh(i, p(i, 0), `Could not find ruleset with id [${p(i, 0)}]`);
+      return ok(getRuleset(i.state, p(i, 0), bool(i.query, 'include_associations')));
+    }),
     route('PUT', `${RULESETS}/${SEG}`, (i) => ok(updateRuleset(i.state, flavor, p(i, 0), i.body))),
     route('DELETE', `${RULESETS}/${SEG}`, (i) =>
       ok(deleteRuleset(i.state, p(i, 0), bool(i.query, 'ignore_associations'))),
     ),
-    route('GET', `${RULESETS}/${SEG}/associations`, (i) => ok(getRulesetAssociations(i.state, p(i, 0)))),
+    route('GET', `${RULESETS}/${SEG}/associations`, (i) => {
+      unlessFresh(i, p(i, 0), `Could not find ruleset with id [${p(i, 0)}]`);
+      return ok(getRulesetAssociations(i.state, p(i, 0)));
+    }),
     route('POST', `${RULESETS}/${SEG}/associations`, (i) => {
       const r = associateRuleset(i.state, p(i, 0), i.body);
       return { status: r.created ? 201 : 200, body: r.body };
@@ -175,14 +204,27 @@ function buildRoutes(flavor: EmulatorFlavor): Route[] {
       FILTERS,
       (i) =>
         ok(
-          listFilters(i.state, {
-            includeByDefault: optionalBool(i.query, 'include_by_default'),
-            region: optional(i.query, 'region'),
-          }),
+          withoutFresh(
+            i,
+            listFilters(i.state, {
+              includeByDefault: optionalBool(i.query, 'include_by_default'),
+              region: optional(i.query, 'region'),
+            }),
+            'items',
+          ),
         ),
       true,
     ),
-    route('POST', FILTERS, (i) => etagged(createFilter(i.state, i.body), 201), true),
+    route(
+      'POST',
+      FILTERS,
+      (i) => {
+        const made = createFilter(i.state, i.body);
+        fresh(i, made.body);
+        return etagged(made, 201);
+      },
+      true,
+    ),
     route(
       'GET',
       `${FILTERS}/metadata`,
@@ -192,7 +234,15 @@ function buildRoutes(flavor: EmulatorFlavor): Route[] {
         ),
       true,
     ),
-    route('GET', `${FILTERS}/${SEG}`, (i) => etagged(getFilter(i.state, p(i, 0))), true),
+    route(
+      'GET',
+      `${FILTERS}/${SEG}`,
+      (i) => {
+        unlessFresh(i, p(i, 0), `traffic filter ${p(i, 0)} not found`);
+        return etagged(getFilter(i.state, p(i, 0)));
+      },
+      true,
+    ),
     route('PATCH', `${FILTERS}/${SEG}`, (i) => etagged(patchFilter(i.state, p(i, 0), i.body)), true),
     route(
       'DELETE',
@@ -390,6 +440,7 @@ async function handle(
     }
     ctx.requestLog.push(entry);
     ctx.logger.debug(entry, 'emulator request');
+    ctx.onRequest?.(entry);
   };
 
   const decision = ctx.faults.decide(method, path);
@@ -410,8 +461,9 @@ async function handle(
   let reply: Reply;
   let mutated = false;
   // A GET answer already encoded for this state (see ServerContext.answers); not while bodies are
-  // recorded, whose log keeps each answer as data.
-  const answerKey = method === 'GET' && !ctx.recordBodies ? (req.url ?? path) : undefined;
+  // recorded, whose log keeps each answer as data, nor while fresh policies are missing from reads.
+  const answerKey =
+    method === 'GET' && !ctx.recordBodies && !ctx.faults.lagging() ? (req.url ?? path) : undefined;
   try {
     if (!authorized(ctx, req.headers.authorization)) {
       req.resume();
@@ -447,6 +499,7 @@ async function handle(
         body,
         headers: req.headers,
         state: ctx.getState(),
+        lag: ctx.faults,
       });
     } finally {
       // Whatever a write did, even half of it before failing, no answer encoded before it stands.

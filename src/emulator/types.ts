@@ -203,6 +203,12 @@ export interface FaultConfig {
   rateReset?: number;
   /** Process and commit the request, then drop the connection without a response. */
   rateResetAfterCommit?: number;
+  /**
+   * Read-after-write lag (API.md gotcha 7): a policy (ruleset or traffic filter) created while this
+   * is set is missing from the next `readLag` reads that would show it. A listing leaves it out and
+   * a GET of its id answers 404; each such read counts once. Writes to it work at once.
+   */
+  readLag?: number;
   seed?: number;
   /** Random faults only hit these methods (e.g. `['POST','PUT','PATCH','DELETE']`); script entries have their own. */
   methods?: string[];

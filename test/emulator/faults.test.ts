@@ -125,6 +125,48 @@ describe('fault injection', () => {
     expect(invalid.status).toBe(400);
   });
 
+  it('readLag: a created ruleset is missing from the next N reads that would show it, and writable at once', async () => {
+    const dep = emu.addDeployment({ name: 'd', region: 'us-east-1' });
+    emu.setFaults({ readLag: 3 });
+    const created = await call(emu, 'POST', RULESETS, { body: ruleset });
+    expect(created.status).toBe(201);
+    const id = (created.body as AnyJson).id as string;
+    // A listing of another region would not show it: that read does not count.
+    expect((await call(emu, 'GET', `${RULESETS}?region=eu-west-1`)).body).toEqual({ rulesets: [] });
+    expect((await call(emu, 'GET', RULESETS)).body).toEqual({ rulesets: [] });
+    expect((await call(emu, 'GET', `${RULESETS}/${id}`)).status).toBe(404);
+    // Writes see it at once.
+    const attach = await call(emu, 'POST', `${RULESETS}/${id}/associations`, {
+      body: { entity_type: 'deployment', id: dep },
+    });
+    expect(attach.status).toBe(201);
+    expect((await call(emu, 'GET', `${RULESETS}?include_associations=true`)).body).toEqual({ rulesets: [] });
+    const seen = (await call(emu, 'GET', `${RULESETS}?include_associations=true`)).body as AnyJson;
+    expect(seen.rulesets.map((r: AnyJson) => [r.id, r.associations])).toEqual([
+      [id, [{ entity_type: 'deployment', id: dep }]],
+    ]);
+    expect((await call(emu, 'GET', `${RULESETS}/${id}`)).status).toBe(200);
+  });
+
+  it('readLag: serverless filters lag in listings and GETs; new fault settings end the lag', async () => {
+    const FILTERS = '/api/v1/serverless/traffic-filters';
+    const filter = { name: 'f', type: 'ip', region: 'aws-us-east-1', rules: [{ source: '1.2.3.4' }] };
+    emu.setFaults({ readLag: 1 });
+    const a = ((await call(emu, 'POST', FILTERS, { body: filter })).body as AnyJson).id as string;
+    const b = ((await call(emu, 'POST', FILTERS, { body: { ...filter, name: 'g' } })).body as AnyJson)
+      .id as string;
+    expect((await call(emu, 'GET', `${FILTERS}/${a}`)).status).toBe(404);
+    const list = (await call(emu, 'GET', FILTERS)).body as AnyJson;
+    expect(list.items.map((f: AnyJson) => f.id)).toEqual([a]);
+    const again = (await call(emu, 'GET', FILTERS)).body as AnyJson;
+    expect(again.items.map((f: AnyJson) => f.id)).toEqual([a, b]);
+    emu.setFaults({ readLag: 5 });
+    await call(emu, 'POST', FILTERS, { body: { ...filter, name: 'h' } });
+    emu.setFaults({});
+    expect(((await call(emu, 'GET', FILTERS)).body as AnyJson).items).toHaveLength(3);
+    expect(() => emu.setFaults({ readLag: 1.5 })).toThrow(/readLag/);
+  });
+
   it('draws the same fault sequence from the same seed', () => {
     const draw = (seed: number) => {
       const f = new FaultInjector({ seed, rate429: 0.3, rate5xx: 0.3 });

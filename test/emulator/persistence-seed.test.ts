@@ -182,5 +182,6 @@ describe('state file and seeding', () => {
     }
     await expect(startEmulatorFromArgs({ flavor: 'gcp' })).rejects.toThrow(/--flavor/);
     await expect(startEmulatorFromArgs({ rate429: '1.5' })).rejects.toThrow(/--rate-429/);
+    await expect(startEmulatorFromArgs({ readLag: '1.5' })).rejects.toThrow(/--read-lag must be .* whole/);
   });
 });

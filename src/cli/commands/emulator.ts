@@ -4,12 +4,20 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { loggerFor, type Flags } from '../session.js';
 
-function numberFlag(flags: Flags, name: string, min: number, max: number): number | undefined {
+function numberFlag(
+  flags: Flags,
+  name: string,
+  min: number,
+  max: number,
+  integer = false,
+): number | undefined {
   const raw = flags[name] as string | undefined;
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new UserInputError(`--${name} must be a number from ${min} to ${max} (got '${raw}')`);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new UserInputError(
+      `--${name} must be a ${integer ? 'whole number' : 'number'} from ${min} to ${max} (got '${raw}')`,
+    );
   }
   return n;
 }
@@ -32,6 +40,7 @@ export async function runEmulator(flags: Flags, io: Io): Promise<ExitCode> {
     rate5xx: numberFlag(flags, 'rate-5xx', 0, 1),
     rateReset: numberFlag(flags, 'rate-reset', 0, 1),
     rateResetAfterCommit: numberFlag(flags, 'rate-reset-after-commit', 0, 1),
+    readLag: numberFlag(flags, 'read-lag', 0, 1000, true),
     seed: numberFlag(flags, 'fault-seed', 0, Number.MAX_SAFE_INTEGER),
   };
   const port = numberFlag(flags, 'port', 0, 65535) ?? 9243;
