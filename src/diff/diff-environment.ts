@@ -96,7 +96,9 @@ function inScope(regions: readonly string[] | undefined, region: string): boolea
 
 /**
  * The targets of an auto-attaching (include_by_default) policy: the declared ones, then every
- * undeclared live association of the policies it is or replaces, each reported as kept.
+ * undeclared live association of the policies it is or replaces in its own region, each reported
+ * as kept. A policy in another region (the old half of a move) can only be on targets of that
+ * region, to which the new policy cannot be attached: its associations go with it.
  */
 function withKeptAssociations(
   env: string,
@@ -107,6 +109,7 @@ function withKeptAssociations(
 ): ReadonlyMap<string, Target> {
   const wanted = new Map(declared);
   for (const old of inherited) {
+    if (old.region !== d.region) continue;
     for (const t of old.associations) {
       const k = targetKey(t);
       if (wanted.has(k)) continue;

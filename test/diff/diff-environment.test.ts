@@ -398,6 +398,47 @@ describe('associations', () => {
     expect(plan.notes).toEqual([expect.objectContaining({ kind: 'auto_attached', target: d2 })]);
   });
 
+  it("include_by_default moved to another region: the old half's associations are not kept for the new one (issue 23)", () => {
+    // From the model test's shrunk counterexample: live vpn (us-east-1) on d1 and on d2, declared
+    // include_by_default in eu-west-1 on d3. Keeping d1 for the new eu policy sent a cross-region
+    // associate (400), skipped the old half's removal, and never converged.
+    const eu = 'eu-west-1';
+    const d3eu = liveTarget(d3, { region: eu });
+    const live = [livePolicy('OLD', 'vpn', { associations: [d1, d2] })];
+    const desired = desiredEnv({
+      policies: [policy('vpn', { region: eu, include_by_default: true }), policy('office')],
+      associations: [association(d3, 'vpn'), association(d1, 'office'), association(d2, 'office')],
+    });
+    const { plan, diagnostics } = planOne(desired, liveEnv(live, [liveTarget(d1), liveTarget(d2), d3eu]));
+    expect(diagnostics).toEqual([]);
+    expect(plan.refusals).toEqual([]);
+    expect(plan.notes.filter((n) => n.kind === 'auto_attached')).toEqual([]);
+    expect(opList(plan).filter((id) => id.startsWith('associate:prod/eu-west-1/vpn'))).toEqual([
+      'associate:prod/eu-west-1/vpn→deployment:d3',
+    ]);
+    expect(opList(plan)).toContain('delete:prod/us-east-1/vpn@OLD');
+  });
+
+  it("include_by_default replaced in its own region (type change) keeps the old half's undeclared associations", () => {
+    const live = [livePolicy('OLD', 'link', { include_by_default: true, associations: [d1, d2] })];
+    const desired = desiredEnv({
+      policies: [
+        policy('link', {
+          type: 'vpce',
+          include_by_default: true,
+          rules: [{ source: 'vpce-0a1b2c3d4e5f60708' }],
+        }),
+      ],
+      associations: [association(d1, 'link')],
+    });
+    const { plan } = planOne(desired, liveEnv(live, targetsOf(live)));
+    expect(opList(plan).filter((id) => id.startsWith('associate:'))).toEqual([
+      'associate:prod/us-east-1/link→deployment:d1',
+      'associate:prod/us-east-1/link→deployment:d2',
+    ]);
+    expect(plan.notes).toContainEqual(expect.objectContaining({ kind: 'auto_attached', target: d2 }));
+  });
+
   it('never touches associations of unmanaged policies; notes them on touched targets only', () => {
     const live = [
       livePolicy('U1', 'legacy', { associations: [d1, d3] }),
