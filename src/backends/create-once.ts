@@ -1,13 +1,17 @@
 import type { Logger } from '../log.js';
 import { ApiError } from '../model/errors.js';
 import type { PolicySpec } from '../model/types.js';
-import { backoffCeiling, sleep, type RetryOptions } from './http.js';
+import type { RetryOptions } from './http.js';
+import { rereadUntil } from './read-lag.js';
 
 /**
  * Creates a policy without ever creating two (API.md gotcha 28). A create POST is not idempotent,
  * so when its outcome is unknown (connection dropped after sending, 5xx) the policy list is read
- * again: exactly one policy matching the spec (and not in `exclude`) means the create committed;
- * none means it did not and the POST is repeated; more than one is ambiguous and stops.
+ * again until the outcome is known: exactly one policy matching the spec (and not in `exclude`)
+ * means the create committed; more than one is ambiguous and stops; none, read after read, means
+ * it did not commit and the POST is repeated. A listing may lag behind the write (gotcha 7), so
+ * "none" is believed only after LAG_READS reads over a growing pause (see `rereadUntil`): one
+ * lagging read would otherwise make a duplicate.
  */
 export async function createOnce(options: {
   spec: PolicySpec;
@@ -17,8 +21,7 @@ export async function createOnce(options: {
   findMatching: () => Promise<string[]>;
   /**
    * The client's retry bounds: a create gets the same attempt budget as every other call (with
-   * fewer, a few unknown outcomes in a row fail it), and pauses one backoff step before re-reading
-   * so a just-committed create has time to be listed.
+   * fewer, a few unknown outcomes in a row fail it), and its re-reads pause as its retries do.
    */
   retry: RetryOptions;
   logger: Logger;
@@ -36,10 +39,9 @@ export async function createOnce(options: {
       { region: spec.region, name: spec.name, attempt },
       'create outcome unknown; re-reading policies',
     );
-    await sleep(backoffCeiling(retry, attempt));
     let matches: string[];
     try {
-      matches = await options.findMatching();
+      matches = await rereadUntil(options.findMatching, (found) => found.length > 0, retry);
     } catch (err) {
       // The create may still have committed: the caller must not read this as a clean failure.
       const reason = err instanceof Error ? err.message : String(err);

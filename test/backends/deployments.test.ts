@@ -239,6 +239,19 @@ describe('deployments back end (ess) over the emulator', () => {
     expect(emu.requests().filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 
+  it('a lost create reply and lagging listings make no duplicate: it re-reads until the policy shows (issue 23)', async () => {
+    const { emu, backend } = await setup();
+    emu.setFaults({
+      readLag: 2,
+      script: [{ method: 'POST', pathPattern: 'rulesets$', fault: 'reset_after_commit', times: 1 }],
+    });
+    const { id } = await backend.createPolicy(office);
+    expect(emu.requests().filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(emu.requests().filter((r) => r.method === 'GET')).toHaveLength(3);
+    emu.setFaults({});
+    expect((await backend.read()).policies.map((p) => p.id)).toEqual([id]);
+  });
+
   it('re-sends a create that failed before the commit, still making one policy', async () => {
     const { emu, backend } = await setup();
     emu.setFaults({

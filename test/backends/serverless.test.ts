@@ -135,6 +135,15 @@ describe('serverless back end over the emulator', () => {
     expect((await backend.read()).policies.map((p) => p.id)).toEqual([id]);
   });
 
+  it('a lost create reply and a lagging listing make no duplicate (issue 23)', async () => {
+    const { emu, backend } = await setup();
+    emu.setFaults({ readLag: 1, script: [{ method: 'POST', fault: 'reset_after_commit', times: 1 }] });
+    const { id } = await backend.createPolicy(vpn);
+    expect(emu.requests().filter((r) => r.method === 'POST')).toHaveLength(1);
+    emu.setFaults({});
+    expect((await backend.read()).policies.map((p) => p.id)).toEqual([id]);
+  });
+
   it('writes a project list keeping unmanaged ids, skipping no-op writes', async () => {
     const { emu, backend } = await setup({
       traffic_filters: ['1', '2', '3'].map((c) => ({
