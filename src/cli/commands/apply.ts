@@ -1,4 +1,6 @@
 import { createInterface } from 'node:readline/promises';
+import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from '../../backends/http.js';
+import { rereadUntil } from '../../backends/read-lag.js';
 import {
   executePlan,
   type ExecutionReport,
@@ -14,7 +16,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { paint, type Io } from '../io.js';
 import { MARKERS, renderPlanText, summaryLine } from '../render/text.js';
 import { progressLine, renderReport, type Progress } from '../render/report.js';
-import { closeBackends, loggerFor, readLive, type Flags } from '../session.js';
+import { closeBackends, loggerFor, readLive, retryFromEnv, type Flags } from '../session.js';
 import { planFromFlags, type PlannedRun } from './plan.js';
 
 const DEFAULT_CONCURRENCY = 8;
@@ -161,9 +163,13 @@ async function applyPlanned(
     progress.stop();
   }
 
+  const noDelete = flags['no-delete'] === true;
+  const verify = () => verifyConvergence(desired, session.backends, logger);
   const converged = convergenceLine(
-    await verifyConvergence(desired, session.backends, logger),
-    flags['no-delete'] === true,
+    report.failed === 0 && report.skipped === 0
+      ? await settledConvergence(verify, noDelete, retryOptions(io))
+      : await verify(),
+    noDelete,
   );
   const backends = [...session.backends.values()];
   const requests = backends.reduce((n, b) => n + b.requestCount(), 0);
@@ -244,6 +250,24 @@ async function verifyConvergence(
     return UNREADABLE;
   }
 }
+
+/**
+ * Convergence after a run in which every operation succeeded. Work still pending then is more
+ * likely a read that lags behind the writes (API.md gotcha 7) than a real difference, so live
+ * state is read again (see `rereadUntil`) before "Not converged" is reported; a failed read is
+ * not retried.
+ */
+async function settledConvergence(
+  verify: () => Promise<Convergence>,
+  noDelete: boolean,
+  retry: RetryOptions,
+): Promise<Convergence> {
+  const settled = (c: Convergence): boolean => !c.readable || convergenceLine(c, noDelete).ok;
+  const first = await verify();
+  return settled(first) ? first : rereadUntil(verify, settled, retry);
+}
+
+const retryOptions = (io: Io): RetryOptions => ({ ...DEFAULT_RETRY_OPTIONS, ...retryFromEnv(io.env) });
 
 export function convergenceLine(
   converged: Convergence,
