@@ -12,6 +12,7 @@ const SLOW_FIRST = [
   'test/bad-input/bad-input.test.ts',
   'test/bench/bench-smoke.test.ts',
   'test/faults/faults.test.ts',
+  'test/model-based/model-based.test.ts',
   'test/cli/workflow.test.ts',
   'test/guards/guards.test.ts',
   'test/secrets/secrets.test.ts',

@@ -12,7 +12,12 @@ import type { AnySchemaObject, ValidateFunction } from 'ajv';
 
 export type SpecApi = 'ess' | 'ece' | 'serverless';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository: two levels up from test/support/, three when compiled into dist/test/support/. */
+function repoRoot(): string {
+  const up = fileURLToPath(new URL('../../', import.meta.url));
+  return existsSync(join(up, 'package.json')) ? up : resolve(up, '..');
+}
+const REPO_ROOT = repoRoot();
 const SPEC_DIR = process.env['ECFENCE_SPEC_DIR'] ?? resolve(REPO_ROOT, '..', 'shared', 'api');
 const FILES: Record<SpecApi, string> = {
   ess: 'ess-traffic-filter.swagger.json',
