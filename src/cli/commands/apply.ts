@@ -252,17 +252,19 @@ async function verifyConvergence(
 }
 
 /**
- * Convergence after a run in which every operation succeeded. Work still pending then is more
- * likely a read that lags behind the writes (API.md gotcha 7) than a real difference, so live
- * state is read again (see `rereadUntil`) before "Not converged" is reported; a failed read is
- * not retried.
+ * Convergence after a run in which every operation succeeded. Operations still pending then are
+ * more likely a read that lags behind the writes (API.md gotcha 7) than a real difference, so
+ * live state is read again (see `rereadUntil`) before "Not converged" is reported. A lagging read
+ * only misses what was just written: live copies of a policy, configuration problems and a failed
+ * read are judged at once.
  */
 async function settledConvergence(
   verify: () => Promise<Convergence>,
   noDelete: boolean,
   retry: RetryOptions,
 ): Promise<Convergence> {
-  const settled = (c: Convergence): boolean => !c.readable || convergenceLine(c, noDelete).ok;
+  const settled = (c: Convergence): boolean =>
+    !c.readable || c.duplicates > 0 || c.problems > 0 || convergenceLine(c, noDelete).ok;
   const first = await verify();
   return settled(first) ? first : rereadUntil(verify, settled, retry);
 }
