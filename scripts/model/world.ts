@@ -469,6 +469,12 @@ export function sameRules(a: readonly string[], b: readonly string[], ordered: b
   return sa.every((x, i) => x === sb[i]);
 }
 
+/** Same description, include_by_default and rules (type, region, name and targets aside). */
+const sameSpec = (a: ExpectedPolicy, b: ExpectedPolicy, ordered: boolean): boolean =>
+  a.description === b.description &&
+  a.includeByDefault === b.includeByDefault &&
+  sameRules(a.rules, b.rules, ordered);
+
 const sameList = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -481,8 +487,9 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean =>
  *   live attachments of the policies it is or replaces that are in its region;
  * - an undeclared name is pruned with `prune` unless protected, else left exactly as it is;
  * - a target that has an ingress policy and would end with none is refused unless allowed;
- * - two live policies of one declared name in its region, none (or several) of its type: refused
- *   for that policy alone.
+ * - several live policies of one declared name in its region: identical copies of its type are
+ *   merged into one; otherwise (none of its type, or copies that differ) that policy alone is
+ *   refused, and it is not converged.
  */
 export function expectOutcome(
   api: ModelApi,
@@ -511,16 +518,20 @@ export function expectOutcome(
     const named = live.filter((l) => l.name === d.name);
     const here = named.filter((l) => l.region === d.region);
     const matches = here.filter((l) => l.type === d.type);
-    if (here.length > 1 && matches.length !== 1) {
+    const copies = matches.every((m) => matches[0] !== undefined && sameSpec(m, matches[0], ordered));
+    if (here.length > 1 && (matches.length === 0 || !copies)) {
       out.ambiguous.push(d.name);
       out.untouched.push(...named);
       continue;
     }
+    // Identical copies of the declared type are merged into one (any of them: ids are not compared).
     const matched = here.length === 1 && matches.length === 0 ? undefined : matches[0];
     const oldHalves = named.filter((l) => l !== matched);
     for (const old of oldHalves) {
       out.removed.push(old.id);
-      if (protect.has(old.name)) out.blocking.push(`protected_policy: ${old.name} (${old.id})`);
+      // A merged copy is not a replacement: the protected name lives on in the copy kept.
+      const copy = matches.includes(old);
+      if (!copy && protect.has(old.name)) out.blocking.push(`protected_policy: ${old.name} (${old.id})`);
     }
     const targets = new Set(d.targets);
     if (d.includeByDefault) {
@@ -539,9 +550,7 @@ export function expectOutcome(
     if (
       matched &&
       oldHalves.length === 0 &&
-      matched.description === expected.description &&
-      matched.includeByDefault === expected.includeByDefault &&
-      sameRules(matched.rules, expected.rules, ordered) &&
+      sameSpec(matched, expected, ordered) &&
       sameList(matched.targets, expected.targets)
     ) {
       out.inSync.push(matched.id);
