@@ -16,7 +16,7 @@ import { MODEL_APIS, type EstateIntent, type PolicyIntent } from '../../scripts/
 
 /** Fixed seeds: `npm test` replays the same scenarios; campaigns draw new ones. */
 const SEEDS = { ess: 2301, ece: 2302, serverless: 2303 } as const;
-const RUNS = 8;
+const RUNS = 6;
 
 describe('model-based campaign (seeded)', () => {
   for (const api of MODEL_APIS) {
