@@ -8,10 +8,10 @@ import type { EmulatorState, RequestLogEntry } from '../../src/emulator/index.js
 import { specAvailable, validateAgainstSpec } from '../../test/support/spec-validator.js';
 import { ingressCounts, liveViews, type Expectation, type LiveView, type ModelApi } from './world.js';
 
-export type WriteKind = 'create' | 'update' | 'associate' | 'dissociate' | 'delete';
+type WriteKind = 'create' | 'update' | 'associate' | 'dissociate' | 'delete';
 
 /** One change a committed write made to one policy (or to one of its attachments). */
-export interface WriteEvent {
+interface WriteEvent {
   /** 1-based index of the committed write in the run. */
   write: number;
   kind: WriteKind;

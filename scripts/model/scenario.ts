@@ -90,7 +90,7 @@ export interface ApplyIntent {
   concurrency: number;
 }
 
-export type DriftIntent = {
+type DriftIntent = {
   drift: 'attach' | 'detach' | 'rules';
   policy: number;
   target: number;
@@ -104,7 +104,7 @@ const rulesArb = fc.uniqueArray(fc.nat(RULE_CHOICES - 1), {
   selector: (r) => r % RULE_POOL_SIZE,
 });
 
-export const policyArb: fc.Arbitrary<PolicyIntent> = fc.record({
+const policyArb: fc.Arbitrary<PolicyIntent> = fc.record({
   region: fc.nat(2),
   type: fc.nat(5),
   includeByDefault: fc.boolean(),
@@ -113,7 +113,7 @@ export const policyArb: fc.Arbitrary<PolicyIntent> = fc.record({
   targets: targetsArb,
 });
 
-export const desiredArb: fc.Arbitrary<DesiredIntent> = fc.record({
+const desiredArb: fc.Arbitrary<DesiredIntent> = fc.record({
   policies: fc.array(fc.oneof(fc.constant(null), policyArb), {
     minLength: MANAGED_NAMES.length,
     maxLength: MANAGED_NAMES.length,
@@ -125,7 +125,7 @@ export const desiredArb: fc.Arbitrary<DesiredIntent> = fc.record({
 
 const targetArb: fc.Arbitrary<TargetIntent> = fc.record({ region: fc.nat(2), projectType: fc.nat(2) });
 
-export function estateArb(apis: readonly ModelApi[]): fc.Arbitrary<EstateIntent> {
+function estateArb(apis: readonly ModelApi[]): fc.Arbitrary<EstateIntent> {
   return fc.record({
     api: fc.constantFrom(...apis),
     regions: fc.integer({ min: 1, max: 3 }),
@@ -154,7 +154,7 @@ const editArb: fc.Arbitrary<DesiredEdit> = fc.oneof(
   }),
 );
 
-export const faultsArb: fc.Arbitrary<FaultIntent> = fc.record({
+const faultsArb: fc.Arbitrary<FaultIntent> = fc.record({
   rate5xx: fc.constantFrom(0, 0.05, 0.1),
   rate429: fc.constantFrom(0, 0.05),
   rateReset: fc.constantFrom(0, 0.03),
@@ -163,7 +163,7 @@ export const faultsArb: fc.Arbitrary<FaultIntent> = fc.record({
   seed: fc.nat(),
 });
 
-export const applyArb: fc.Arbitrary<ApplyIntent> = fc.record({
+const applyArb: fc.Arbitrary<ApplyIntent> = fc.record({
   edits: fc.array(editArb, { maxLength: 3 }),
   faults: faultsArb,
   kill: fc.option(fc.integer({ min: 1, max: 12 }), { nil: null, freq: 3 }),
@@ -181,7 +181,7 @@ const driftArb: fc.Arbitrary<DriftIntent> = fc.record({
 // The system under test: an emulator and a project directory
 // ---------------------------------------------------------------------------------------------
 
-export interface World {
+interface World {
   api: ModelApi;
   regions: readonly string[];
   emu: Emulator;
@@ -194,7 +194,7 @@ export interface World {
   history: string[];
 }
 
-export async function openWorld(estate: EstateIntent): Promise<World> {
+async function openWorld(estate: EstateIntent): Promise<World> {
   const regions = regionsOf(estate);
   const targets = estate.targets.map((t, i) => concreteTarget(estate.api, regions, t, i));
   const names = new Set<number>();
@@ -225,7 +225,7 @@ export async function openWorld(estate: EstateIntent): Promise<World> {
   return world;
 }
 
-export async function closeWorld(world: World): Promise<void> {
+async function closeWorld(world: World): Promise<void> {
   await world.emu.close();
   rmSync(world.dir, { recursive: true, force: true });
 }
@@ -276,7 +276,7 @@ function faultConfig(f: FaultIntent, attempt: number): FaultConfig {
 /** Nothing more reaches the server: what it sees of a client killed with SIGKILL. */
 const KILLED: FaultConfig = { rateReset: 1 };
 
-export function applyEdits(desired: DesiredIntent, edits: readonly DesiredEdit[]): DesiredIntent {
+function applyEdits(desired: DesiredIntent, edits: readonly DesiredEdit[]): DesiredIntent {
   const next = structuredClone(desired);
   for (const e of edits) {
     if (e.edit === 'prune') next.prune = e.prune;
@@ -307,7 +307,7 @@ const tail = (text: string, n = 2500): string => (text.length > n ? `…${text.s
  * live state equal to SPEC's outcome (managed policies as declared, no duplicate, unmanaged ones
  * untouched or pruned), the next plan empty, and apply's own convergence line telling the truth.
  */
-export async function applyStep(world: World, intent: ApplyIntent, label: string): Promise<void> {
+async function applyStep(world: World, intent: ApplyIntent, label: string): Promise<void> {
   const { api, emu } = world;
   world.desired = applyEdits(world.desired, intent.edits);
   const desired = concreteDesired(api, world.regions, world.targets, world.desired);
@@ -432,7 +432,7 @@ async function api(world: World, method: string, path: string, body?: unknown): 
 }
 
 /** A change made behind ecfence's back (console, another tool), through the API. */
-export async function driftStep(world: World, intent: DriftIntent, label: string): Promise<void> {
+async function driftStep(world: World, intent: DriftIntent, label: string): Promise<void> {
   world.history.push(label);
   const state = world.emu.state();
   const views = liveViews(world.api, state);
@@ -485,7 +485,7 @@ export async function driftStep(world: World, intent: DriftIntent, label: string
 }
 
 /** A deployment or project created in the console: include_by_default policies of its region attach to it. */
-export function addTargetStep(world: World, intent: TargetIntent, label: string): void {
+function addTargetStep(world: World, intent: TargetIntent, label: string): void {
   world.history.push(label);
   const t = concreteTarget(world.api, world.regions, intent, world.targets.length);
   if (t.projectType !== undefined) {

@@ -52,13 +52,13 @@ const PROJECT_TYPES: readonly ServerlessProjectType[] = ['elasticsearch', 'obser
 
 /** Policy names: the first ones are declared by the generator, the rest only ever live unmanaged. */
 export const MANAGED_NAMES = ['office', 'vpn', 'partner', 'ci', 'ops'] as const;
-export const UNMANAGED_NAMES = ['legacy', 'console', 'break-glass', 'vendor'] as const;
+const UNMANAGED_NAMES = ['legacy', 'console', 'break-glass', 'vendor'] as const;
 export const ALL_NAMES: readonly string[] = [...MANAGED_NAMES, ...UNMANAGED_NAMES];
 
 export const RULE_POOL_SIZE = 8;
 /** A rule is drawn as an index below this: `% RULE_POOL_SIZE` picks the value, the rest a description. */
 export const RULE_CHOICES = 2 * RULE_POOL_SIZE;
-export const DESCRIPTIONS = [undefined, 'Office networks', 'Managed by ecfence', ''] as const;
+const DESCRIPTIONS = [undefined, 'Office networks', 'Managed by ecfence', ''] as const;
 
 type WireRule = Record<string, unknown>;
 
@@ -307,7 +307,7 @@ export function estateSeed(
   };
 }
 
-export const ENV = 'model';
+const ENV = 'model';
 export const API_KEY_VAR = 'EC_API_KEY';
 
 /** Writes ecfence.yaml and one policy file for the desired state (YAML written by the `yaml` library). */
@@ -424,7 +424,7 @@ export function targetRegions(api: ModelApi, state: EmulatorState): Map<string, 
     : new Map(state.deployments.map((d) => [d.id, d.region]));
 }
 
-export const isIngress = (type: PolicyType): boolean => type !== 'egress_firewall';
+const isIngress = (type: PolicyType): boolean => type !== 'egress_firewall';
 
 /** Ingress policies attached per target id. */
 export function ingressCounts(
@@ -445,7 +445,7 @@ export function ingressCounts(
 // ---------------------------------------------------------------------------------------------
 
 /** One declared policy as it must be live afterwards. */
-export type ExpectedPolicy = Omit<LiveView, 'id'>;
+type ExpectedPolicy = Omit<LiveView, 'id'>;
 
 export interface Expectation {
   /** Guards that must refuse the whole plan (nothing is written). */
@@ -461,7 +461,7 @@ export interface Expectation {
   inSync: string[];
 }
 
-export function sameRules(a: readonly string[], b: readonly string[], ordered: boolean): boolean {
+function sameRules(a: readonly string[], b: readonly string[], ordered: boolean): boolean {
   if (a.length !== b.length) return false;
   if (ordered) return a.every((x, i) => x === b[i]);
   const sa = [...a].sort();
