@@ -45,3 +45,22 @@ const result = await build({
 });
 // What went into each output and what each output imports (test/cli/cli.test.ts reads it).
 writeFileSync(join(repoRoot, 'dist', 'bundle-meta.json'), JSON.stringify(result.metafile));
+
+// The CI scripts the GitHub Action and the GitLab recipe run beside the binary, one self-contained
+// file each in dist/ci/ (shipped in the package): a separate build, so that they share no chunk
+// with the CLI and leave its chunks as they are.
+const ciDir = join(repoRoot, 'dist', 'ci');
+rmSync(ciDir, { recursive: true, force: true });
+await build({
+  entryPoints: {
+    'github-comment': join(repoRoot, 'dist', 'scripts', 'github', 'pr-comment.js'),
+    'gitlab-note': join(repoRoot, 'dist', 'scripts', 'gitlab', 'mr-note.js'),
+  },
+  outdir: ciDir,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+});

@@ -1,19 +1,7 @@
 import type { Redactor } from '../../src/secrets/redactor.js';
 import { oneLine } from '../../src/secrets/untrusted-text.js';
-import { nextPageUrl, type IssueComment } from './comment.js';
-
-/** An HTTP error from the GitHub REST API, with the status so callers can tell 403 from 5xx. */
-export class GitHubApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly method: string,
-    readonly path: string,
-    detail: string,
-  ) {
-    super(`GitHub API ${method} ${path}: ${status} ${detail}`);
-    this.name = 'GitHubApiError';
-  }
-}
+import { RestClient } from '../ci/rest-client.js';
+import type { IssueComment } from './comment.js';
 
 export interface GitHubClientOptions {
   /** e.g. `https://api.github.com` (GITHUB_API_URL on GitHub Enterprise Server differs). */
@@ -27,100 +15,43 @@ export interface GitHubClientOptions {
   maxPages?: number;
 }
 
-/** GitHub's message in an error, cut here (after it is scrubbed). */
-const MAX_DETAIL = 300;
-
 /**
- * The three issue-comment calls the PR comment needs, over global `fetch`. The token is sent only
- * in the Authorization header, and only to the origin of `apiUrl`: a `Link` to another host is
- * not followed and a redirect is never followed, both are errors. What the API says in an error is
- * scrubbed, put on one line and cut before it becomes part of a message.
+ * The three issue-comment calls the PR comment needs. The token is sent only in the Authorization
+ * header, and only to the origin of `apiUrl` (see `RestClient`).
  */
 export class GitHubClient {
-  private readonly base: string;
-  private readonly origin: string;
+  private readonly rest: RestClient;
 
   constructor(private readonly options: GitHubClientOptions) {
-    this.base = options.apiUrl.replace(/\/+$/, '');
-    this.origin = new URL(this.base).origin;
-  }
-
-  private async request(method: string, url: string, body?: unknown): Promise<Response> {
-    const target = new URL(url, this.base);
-    if (target.origin !== this.origin) {
-      throw new GitHubApiError(
-        0,
-        method,
-        target.pathname,
-        `refused: ${oneLine(target.origin)} is not GITHUB_API_URL's origin (${this.origin}), and the token goes nowhere else`,
-      );
-    }
-    const res = await fetch(target, {
-      method,
-      redirect: 'manual',
+    this.rest = new RestClient({
+      service: 'GitHub',
+      apiUrlVariable: 'GITHUB_API_URL',
+      apiUrl: options.apiUrl,
       headers: {
         accept: 'application/vnd.github+json',
-        authorization: `Bearer ${this.options.token}`,
+        authorization: `Bearer ${options.token}`,
         'x-github-api-version': '2022-11-28',
-        'user-agent': 'ecfence-pr-comment',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      redactor: options.redactor,
+      ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}),
     });
-    if (!res.ok) {
-      let detail = res.status >= 300 && res.status < 400 ? 'redirect not followed' : res.statusText;
-      try {
-        const parsed = (await res.json()) as { message?: unknown };
-        if (typeof parsed.message === 'string') detail = parsed.message;
-      } catch {
-        // Not JSON: the status text says enough.
-      }
-      throw new GitHubApiError(
-        res.status,
-        method,
-        target.pathname,
-        this.options.redactor.cut(oneLine(detail), MAX_DETAIL),
-      );
-    }
-    return res;
   }
 
-  /**
-   * Walks the pull request's comments page by page (following `Link: rel="next"`, on the API's
-   * origin only) and returns the first one `match` accepts, without reading further pages.
-   */
-  async findComment(issue: number, match: (comments: IssueComment[]) => IssueComment | undefined) {
-    let url: string | undefined =
-      `${this.base}/repos/${this.options.repository}/issues/${issue}/comments?per_page=100`;
-    for (let page = 0; url !== undefined && page < (this.options.maxPages ?? 50); page++) {
-      const res = await this.request('GET', url);
-      const found = match((await res.json()) as IssueComment[]);
-      if (found) return found;
-      url = nextPageUrl(res.headers.get('link'));
-    }
-    return undefined;
+  private url(path: string): string {
+    return `${this.rest.base}/repos/${this.options.repository}${path}`;
   }
 
-  async createComment(issue: number, body: string): Promise<IssueComment> {
-    const res = await this.request(
-      'POST',
-      `${this.base}/repos/${this.options.repository}/issues/${issue}/comments`,
-      {
-        body,
-      },
-    );
-    return (await res.json()) as IssueComment;
+  /** The first comment of the pull request that `match` accepts, page by page. */
+  findComment(issue: number, match: (comments: IssueComment[]) => IssueComment | undefined) {
+    return this.rest.find(this.url(`/issues/${issue}/comments?per_page=100`), match);
   }
 
-  async updateComment(id: number, body: string): Promise<IssueComment> {
+  createComment(issue: number, body: string): Promise<IssueComment> {
+    return this.rest.send('POST', this.url(`/issues/${issue}/comments`), { body });
+  }
+
+  updateComment(id: number, body: string): Promise<IssueComment> {
     if (!Number.isSafeInteger(id)) throw new Error(`comment id ${oneLine(String(id))} is not a number`);
-    const res = await this.request(
-      'PATCH',
-      `${this.base}/repos/${this.options.repository}/issues/comments/${id}`,
-      {
-        body,
-      },
-    );
-    return (await res.json()) as IssueComment;
+    return this.rest.send('PATCH', this.url(`/issues/comments/${id}`), { body });
   }
 }

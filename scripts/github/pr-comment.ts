@@ -1,28 +1,34 @@
 /**
- * `node dist/scripts/github/pr-comment.js PLAN.md`: posts the Markdown plan to the pull request as
- * ONE comment that later runs update in place (found by a hidden marker per working directory and
- * environment set), and appends it to the job summary (`$GITHUB_STEP_SUMMARY`).
+ * `node dist/ci/github-comment.js`: tells the pull request what the plan step came to, as ONE
+ * comment that later runs update in place (found by a hidden marker per working directory and
+ * environment set), and appends the same to the job summary (`$GITHUB_STEP_SUMMARY`). Every
+ * outcome is told (see `outcomeMarkdown`), so the comment never shows an earlier run's plan.
  *
+ * The outcome: ECFENCE_EXIT_CODE (empty: ecfence did not run), ECFENCE_PLAN_MD (the Markdown plan),
+ * ECFENCE_LOG (ecfence's stderr), ECFENCE_FORK=true (a fork's pull request: validated only).
  * Environment: GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_EVENT_PATH (or
  * ECFENCE_PR_NUMBER), GITHUB_STEP_SUMMARY, GITHUB_SHA, GITHUB_SERVER_URL, GITHUB_RUN_ID;
  * ECFENCE_WORKING_DIRECTORY and ECFENCE_ENVIRONMENTS (for the marker), ECFENCE_COMMENT=false to
  * write only the summary, ECFENCE_COMMENT_AUTHOR to only ever update that user's comment.
+ * A comment that cannot be posted (a fork's read-only token, an outage) is one warning and never
+ * fails the job: the summary still has the outcome.
  * The token is sent only to the origin of GITHUB_API_URL and never printed: everything this script
  * writes (comment, summary, its output) is scrubbed of it, and what GitHub says is shown on one
  * line that cannot be a workflow command. The action runs it with this environment only: no
  * Elastic key reaches it.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { appendFileSync } from 'node:fs';
 import {
   buildCommentBody,
   decideComment,
   findMarkedComment,
   markerFor,
+  outcomeMarkdown,
   pullRequestNumber,
   type CommentDecision,
 } from './comment.js';
-import { GitHubApiError, GitHubClient } from './github-api.js';
+import { GitHubClient } from './github-api.js';
+import { environmentsFrom, isMainModule, outcomeFrom, readBounded } from '../ci/inputs.js';
 import { Redactor } from '../../src/secrets/redactor.js';
 import { escapeWorkflowData, oneLine, safeOutput } from '../../src/secrets/untrusted-text.js';
 
@@ -38,18 +44,11 @@ export interface PostResult {
 type Env = Readonly<Record<string, string | undefined>>;
 
 function readEvent(env: Env): unknown {
-  const path = env['GITHUB_EVENT_PATH'];
-  if (!path) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return JSON.parse(readBounded(env['GITHUB_EVENT_PATH'], 16 * 1024 * 1024)) as unknown;
   } catch {
     return undefined;
   }
-}
-
-/** `prod staging` or `prod,staging` → `['prod', 'staging']`. */
-export function environmentsFrom(text: string | undefined): string[] {
-  return (text ?? '').split(/[\s,]+/).filter((s) => s !== '');
 }
 
 /** The secrets this script holds: the token. */
@@ -97,47 +96,40 @@ export async function postPlan(markdown: string, env: Env, redactor = redactorFo
   const token = env['GITHUB_TOKEN'];
   const repository = env['GITHUB_REPOSITORY'];
   if (!token || !repository) {
-    throw new Error('GITHUB_TOKEN and GITHUB_REPOSITORY must be set to comment on the pull request');
+    result.warning =
+      'GITHUB_TOKEN and GITHUB_REPOSITORY must be set to comment; no comment posted (the job summary has the plan)';
+    return result;
   }
-  const client = new GitHubClient({
-    apiUrl: env['GITHUB_API_URL'] || 'https://api.github.com',
-    token,
-    repository,
-    redactor,
-  });
   const author = env['ECFENCE_COMMENT_AUTHOR'] || undefined;
   try {
+    const client = new GitHubClient({
+      apiUrl: env['GITHUB_API_URL'] || 'https://api.github.com',
+      token,
+      repository,
+      redactor,
+    });
     const existing = await client.findComment(pr, (page) => findMarkedComment(page, marker, author));
     const decision = decideComment(existing, body);
+    const id =
+      decision.kind === 'create'
+        ? (await client.createComment(pr, decision.body)).id
+        : decision.kind === 'update'
+          ? (await client.updateComment(decision.id, decision.body)).id
+          : decision.id;
+    if (!Number.isSafeInteger(id)) throw new Error('GitHub answered without a comment id');
     result.decision = decision;
-    if (decision.kind === 'create') result.commentId = (await client.createComment(pr, decision.body)).id;
-    else if (decision.kind === 'update')
-      result.commentId = (await client.updateComment(decision.id, decision.body)).id;
-    else result.commentId = decision.id;
+    result.commentId = id;
   } catch (error) {
-    // A pull request from a fork gets a read-only token: the summary still has the plan, and a
-    // missing comment must not fail the check that reviewers look at.
-    if (error instanceof GitHubApiError && error.status === 403) {
-      result.warning = `${error.message}; no comment posted (the job summary has the plan)`;
-      return result;
-    }
-    throw error;
+    // A fork's read-only token (403), a wrong token, an outage: the summary has the plan, and a
+    // missing comment must not fail the check that reviewers look at. Reported once, here.
+    const reason = error instanceof Error ? error.message : String(error);
+    result.warning = `${reason}; no comment posted (the job summary has the plan)`;
   }
   return result;
 }
 
-async function main(
-  argv: readonly string[],
-  redactor: Redactor,
-  say: (text: string) => void,
-): Promise<number> {
-  const file = argv[0];
-  if (!file) {
-    say('usage: pr-comment.js PLAN.md   (the output of: ecfence plan --format markdown)');
-    return 3;
-  }
-  const markdown = readFileSync(file, 'utf8');
-  const result = await postPlan(markdown, process.env, redactor);
+async function main(redactor: Redactor, say: (text: string) => void): Promise<number> {
+  const result = await postPlan(outcomeMarkdown(outcomeFrom(process.env)), process.env, redactor);
   if (result.warning) {
     // The one workflow command this script means; GitHub's text in it is escaped as data.
     const warning = escapeWorkflowData(redactor.scrub(oneLine(result.warning)));
@@ -150,12 +142,12 @@ async function main(
   return 0;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainModule(import.meta.url)) {
   const redactor = redactorFor(process.env);
   // Every line this script prints: on one line, no workflow command, scrubbed.
   const say = (text: string): void =>
     void process.stderr.write(`${safeOutput(redactor, oneLine(text), false)}\n`);
-  main(process.argv.slice(2), redactor, say).then(
+  main(redactor, say).then(
     (code) => (process.exitCode = code),
     (error: unknown) => {
       say(`ecfence pr-comment: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { processIo } from './io.js';
 import { run } from './run.js';
+import { internalErrorText } from './stack.js';
 
 const io = processIo();
 run(process.argv.slice(2), io).then(
@@ -8,7 +9,7 @@ run(process.argv.slice(2), io).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    io.stderr(`internal error: ${String(error)}\nThis is a bug in ecfence; please report it.\n`);
+    io.stderr(internalErrorText(error));
     process.exitCode = 1;
   },
 );

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
-import { ApiError, InternalError, SafetyRefusal, UserInputError } from '../model/errors.js';
+import { ApiError, SafetyRefusal, UserInputError } from '../model/errors.js';
+import { internalErrorText } from './stack.js';
 import { printDiagnostics } from './diagnostics-output.js';
 import { completionScript, type Shell } from './completion.js';
 import { renderCommandHelp, renderUsage } from './help.js';
@@ -90,11 +91,7 @@ function reportError(error: unknown, io: Io): void {
     io.stderr(`refused [${error.guard}]: ${error.message}\n`);
   } else if (error instanceof ApiError) {
     io.stderr(`error: ${error.message}\n`);
-  } else if (error instanceof InternalError || error instanceof Error) {
-    io.stderr(
-      `internal error: ${error.stack ?? error.message}\nThis is a bug in ecfence; please report it.\n`,
-    );
   } else {
-    io.stderr(`internal error: ${String(error)}\nThis is a bug in ecfence; please report it.\n`);
+    io.stderr(internalErrorText(error));
   }
 }

@@ -6,6 +6,7 @@ import {
   GITHUB_COMMENT_LIMIT,
   markerFor,
   nextPageUrl,
+  outcomeMarkdown,
   pullRequestNumber,
 } from '../../scripts/github/comment.js';
 
@@ -84,5 +85,37 @@ describe('GitHub payloads', () => {
     expect(pullRequestNumber({ issue: { number: 13, pull_request: {} } })).toBe(13);
     expect(pullRequestNumber({ issue: { number: 14 } })).toBeUndefined();
     expect(pullRequestNumber({ ref: 'refs/heads/main' })).toBeUndefined();
+  });
+});
+
+describe('outcomeMarkdown: the comment tells every outcome, never an earlier plan', () => {
+  const base = { markdown: '', log: '', fork: false };
+  it('shows the plan for changes, no changes and a refusal', () => {
+    for (const exitCode of [0, 2, 4]) {
+      expect(outcomeMarkdown({ ...base, exitCode, markdown: '### ecfence plan\n\nNo changes.\n' })).toBe(
+        '### ecfence plan\n\nNo changes.',
+      );
+    }
+  });
+
+  it('says what went wrong otherwise, with what ecfence said', () => {
+    const invalid = outcomeMarkdown({ ...base, exitCode: 3, log: 'a.yaml:1:1: error E_SCHEMA x\n' });
+    expect(invalid).toMatch(/^### ecfence plan: invalid input\n\nNothing was planned/);
+    expect(invalid).toContain('```text\na.yaml:1:1: error E_SCHEMA x\n```');
+    expect(outcomeMarkdown({ ...base, exitCode: 1, log: 'error: GET /x → 503' })).toMatch(
+      /^### ecfence plan: error\n/,
+    );
+    expect(outcomeMarkdown({ ...base, exitCode: 137 })).toMatch(/^### ecfence plan: failed \(exit 137\)/);
+    expect(outcomeMarkdown({ ...base, exitCode: undefined })).toMatch(/^### ecfence plan: not run\n/);
+    expect(outcomeMarkdown({ ...base, exitCode: 0, fork: true })).toMatch(
+      /^### ecfence plan: validated only \(pull request from a fork\)\n\nThere is no plan: GitHub gives .* They are valid\./,
+    );
+  });
+
+  it('quotes a log no backtick run can break out of, and breaks markers quoted in it', () => {
+    const text = outcomeMarkdown({ ...base, exitCode: 3, log: 'x ````` y\n<!-- ecfence-plan:.:all -->' });
+    expect(text).toContain('``````text\n');
+    const body = buildCommentBody({ marker: markerFor('.', []), markdown: text });
+    expect(body.split('<!-- ecfence-plan:')).toHaveLength(2);
   });
 });

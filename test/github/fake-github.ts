@@ -21,9 +21,14 @@ export interface FakeGitHub {
   /**
    * Misbehaviour for the canary tests: error messages that echo the Authorization header and
    * carry a workflow command on a line of their own; a `Link: rel="next"` to this origin instead
-   * of the API's; writes answered with a redirect to this origin.
+   * of the API's; writes answered with a redirect to this origin, or with no comment at all.
    */
-  hostile: { echo?: boolean; nextPageOrigin?: string; redirectWritesTo?: string };
+  hostile: {
+    echo?: boolean;
+    nextPageOrigin?: string;
+    redirectWritesTo?: string;
+    writesWithoutBody?: boolean;
+  };
   close(): Promise<void>;
 }
 
@@ -91,6 +96,7 @@ export async function startFakeGitHub(
       if (fake.readOnly) return fail(403, 'Resource not accessible by integration');
       const body = (await readBody(req)) as { body?: unknown } | undefined;
       if (typeof body?.body !== 'string') return send(422, { message: 'body is required' });
+      if (fake.hostile.writesWithoutBody) return send(201, {});
       if (list && req.method === 'POST') {
         const comment = { id: nextId++, body: body.body, user: { login } };
         const issue = Number(list[2]);
