@@ -73,6 +73,20 @@ describe('validate, text', () => {
     expect(r.stderr).toMatch(/^invalid: 4 error\(s\), 0 warning\(s\)$/m);
   });
 
+  it('suggests the region meant, in an environment scoped to regions', async () => {
+    const scoped = makeProject({
+      'ecfence.yaml': 'environments:\n  prod:\n    api: ess\n    regions: [us-east-1, eu-west-1]\n',
+      'policies/a.yaml': POLICIES.replace('region: us-east-1', 'region: us-east1').replace(
+        /^associations:[^]*/m,
+        '',
+      ),
+    });
+    const r = await runCli(['validate'], { cwd: scoped });
+    expect(r.stderr).toContain(
+      "region 'us-east1' is outside the regions of environment 'prod' (us-east-1, eu-west-1); did you mean 'us-east-1'?",
+    );
+  });
+
   it('suggests the environment meant by --env', async () => {
     const r = await runCli(['validate', '--env', 'stagign'], { cwd: dir });
     expect(r.stderr).toContain(

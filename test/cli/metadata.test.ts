@@ -41,6 +41,10 @@ describe('ecfence metadata', () => {
   it('says so when nothing matches, and refuses non-serverless environments', async () => {
     const none = await runCli(['metadata', '--env', 'sls', '--region', 'mars-north-1'], { cwd: dir, env });
     expect(none).toMatchObject({ code: 0, stdout: 'No private connectivity metadata matches.\n' });
+    const typo = await runCli(['metadata', '--env', 'sls', '--region', 'aws-us-east1'], { cwd: dir, env });
+    expect(typo.stderr).toContain(
+      "No private connectivity metadata for region 'aws-us-east1'; did you mean 'aws-us-east-1'?",
+    );
     const ess = await runCli(['metadata', '--env', 'hosted'], { cwd: dir, env });
     expect(ess.code).toBe(3);
     expect(ess.stderr).toContain('serves no private connectivity metadata');
