@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { COMMANDS, GLOBAL_OPTIONS, type CommandName } from '../../src/cli/command-table.js';
+import { completionScript, type Shell } from '../../src/cli/completion.js';
+import { renderCommandHelp } from '../../src/cli/help.js';
+import { parseCommandLine } from '../../src/cli/parse-args.js';
 import { PLAN_FORMATS } from '../../src/cli/render/index.js';
 import { makeProject, runCli, runProcess } from '../support/cli.js';
 
@@ -21,12 +24,25 @@ const project = makeProject({
 const has = (shell: string): boolean => spawnSync(shell, ['--version'], { stdio: 'ignore' }).status === 0;
 
 describe('global options anywhere on the line', () => {
+  it('are read before and after the command, in every form', () => {
+    for (const args of [
+      ['-c', 'estate/ecfence.yaml', 'validate'],
+      ['validate', '-c', 'estate/ecfence.yaml'],
+      ['--config=estate/ecfence.yaml', 'validate', '--log-level', 'debug'],
+      ['--log-format', 'json', 'validate', '--config', 'estate/ecfence.yaml'],
+      ['--env', 'prod', 'plan', '-cestate/ecfence.yaml'],
+    ]) {
+      expect(parseCommandLine(args), args.join(' ')).toMatchObject({
+        kind: 'run',
+        flags: { config: 'estate/ecfence.yaml' },
+      });
+    }
+  });
+
   it.concurrent.each([
     [['-c', 'estate/ecfence.yaml', 'validate']],
-    [['validate', '-c', 'estate/ecfence.yaml']],
-    [['--config=estate/ecfence.yaml', 'validate', '--log-level', 'debug']],
-    [['--log-format', 'json', 'validate', '--config', 'estate/ecfence.yaml']],
-  ])('ecfence %j', async (args) => {
+    [['validate', '--config=estate/ecfence.yaml']],
+  ])('the binary: ecfence %j', async (args) => {
     const r = await runCli(args, { cwd: project });
     expect(r.stderr).toMatch(/^valid: 1 file\(s\), 1 policies/m);
     expect(r.code).toBe(0);
@@ -64,37 +80,38 @@ describe('logs on stderr', () => {
 });
 
 describe('help', () => {
-  it.concurrent(
-    'ecfence help COMMAND is the command help, with every option, globals and examples',
-    async () => {
-      for (const name of Object.keys(COMMANDS) as CommandName[]) {
-        const [viaHelp, viaFlag] = await Promise.all([
-          runCli(['help', name], { cwd: project }),
-          runCli([name, '--help'], { cwd: project }),
-        ]);
-        expect(viaHelp.code).toBe(0);
-        expect(viaHelp.stdout).toBe(viaFlag.stdout);
-        expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: ecfence ${name} `));
-        for (const option of [...Object.keys(COMMANDS[name].options), ...Object.keys(GLOBAL_OPTIONS)]) {
-          expect(viaHelp.stdout, `${name} --${option}`).toContain(`--${option}`);
-        }
-        expect(viaHelp.stdout).toContain('-c, --config FILE');
-        const examples = viaHelp.stdout.slice(viaHelp.stdout.indexOf('Examples:'));
-        expect(examples.match(/^ {2}ecfence /gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
+  it('of every command lists every option it takes, the globals too, and two or three examples', () => {
+    for (const name of Object.keys(COMMANDS) as CommandName[]) {
+      expect(parseCommandLine(['help', name])).toEqual({ kind: 'help', command: name });
+      expect(parseCommandLine([name, '--help', '--no-such'])).toMatchObject({ kind: 'error' });
+      const help = renderCommandHelp(name);
+      expect(help).toMatch(new RegExp(`^Usage: ecfence ${name} `));
+      for (const option of [...Object.keys(COMMANDS[name].options), ...Object.keys(GLOBAL_OPTIONS)]) {
+        expect(help, `${name} --${option}`).toContain(`--${option}`);
       }
+      expect(help).toContain('-c, --config FILE');
+      const examples = help.slice(help.indexOf('Examples:')).match(/^ {2}ecfence /gm)?.length ?? 0;
+      expect(examples, name).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it.concurrent(
+    'the binary: help COMMAND is COMMAND --help; help lists every command; nothing is exit 3',
+    async () => {
+      const [viaHelp, viaFlag, help, none] = await Promise.all([
+        runCli(['help', 'plan'], { cwd: project }),
+        runCli(['plan', '--help'], { cwd: project }),
+        runCli(['help'], { cwd: project }),
+        runCli([], { cwd: project }),
+      ]);
+      expect(viaHelp).toMatchObject({ code: 0, stdout: renderCommandHelp('plan') });
+      expect(viaFlag.stdout).toBe(viaHelp.stdout);
+      expect(help.code).toBe(0);
+      for (const name of Object.keys(COMMANDS)) expect(help.stdout).toMatch(new RegExp(`^ {2}${name} `, 'm'));
+      expect(none.code).toBe(3);
+      expect(none.stdout).toBe(help.stdout);
     },
   );
-
-  it.concurrent('ecfence help lists every command; no command at all is exit 3', async () => {
-    const [help, none] = await Promise.all([
-      runCli(['help'], { cwd: project }),
-      runCli([], { cwd: project }),
-    ]);
-    expect(help.code).toBe(0);
-    for (const name of Object.keys(COMMANDS)) expect(help.stdout).toMatch(new RegExp(`^ {2}${name} `, 'm'));
-    expect(none.code).toBe(3);
-    expect(none.stdout).toBe(help.stdout);
-  });
 
   it('the plan formats of the table are those the renderer knows', () => {
     expect(COMMANDS.plan.options.format.choices).toEqual(PLAN_FORMATS);
@@ -102,7 +119,7 @@ describe('help', () => {
 });
 
 describe('did you mean', () => {
-  it.concurrent.each([
+  it.each([
     [['plna'], "unknown command 'plna'; did you mean 'plan'?"],
     [['help', 'aply'], "unknown command 'aply'; did you mean 'apply'?"],
     [['plan', '--evn', 'prod'], "unknown option '--evn' for plan; did you mean '--env'?"],
@@ -112,58 +129,70 @@ describe('did you mean', () => {
       "--format must be one of text, github, gitlab, json (got 'jsn'); did you mean 'json'?",
     ],
     [['validate', '--log-level', 'warning'], "(got 'warning'); did you mean 'warn'?"],
-    [
-      ['validate', '--out', 'x'],
-      "unknown option '--out' for validate (--out is an option of plan, export, import-terraform)",
-    ],
+    [['validate', '--out', 'x'], "unknown option '--out' for validate (--out is an option of plan, export"],
     [['completion', 'zhs'], "did you mean 'zsh'?"],
-  ])('ecfence %j', async (args, message) => {
-    const r = await runCli(args, { cwd: project });
-    expect(r.code).toBe(3);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^error: /);
-    expect(r.stderr).toContain(message);
-    expect(r.stderr).toMatch(/^Run 'ecfence help( \w+)?' for usage\.$/m);
+  ])('ecfence %j', (args, message) => {
+    const line = parseCommandLine(args);
+    expect(line.kind).toBe('error');
+    expect(line.kind === 'error' ? line.message : '').toContain(message);
+  });
+
+  it.concurrent('the binary: exit 3, the suggestion on stderr, nothing on stdout', async () => {
+    const [command, option] = await Promise.all([
+      runCli(['plna'], { cwd: project }),
+      runCli(['plan', '--evn', 'prod'], { cwd: project }),
+    ]);
+    for (const r of [command, option]) {
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        /^error: .*; did you mean '[\w-]+'\?\nRun 'ecfence help( \w+)?' for usage\.\n$/,
+      );
+    }
   });
 });
 
 describe('shell completion', () => {
-  const script = async (shell: string): Promise<string> => {
-    const r = await runCli(['completion', shell], { cwd: project });
-    expect(r.code).toBe(0);
+  const script = (shell: Shell): string => {
     const file = join(project, `completion.${shell}`);
-    writeFileSync(file, r.stdout);
+    writeFileSync(file, completionScript(shell));
     return file;
   };
 
+  it.concurrent('the binary prints the script of the shell asked for', async () => {
+    const r = await runCli(['completion', 'zsh'], { cwd: project });
+    expect(r).toMatchObject({ code: 0, stdout: completionScript('zsh') });
+  });
+
   it('bash: parses, and completes commands, options after globals, and option values', async () => {
-    const file = await script('bash');
+    const file = script('bash');
     expect((await runProcess('bash', ['-n', file], { env: {} })).code).toBe(0);
-    const complete = async (...words: string[]): Promise<string> => {
-      const r = await runProcess(
-        'bash',
-        [
-          '-c',
-          `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _ecfence; echo "\${COMPREPLY[*]}"`,
-        ],
-        { env: { PATH: process.env['PATH'] ?? '' }, cwd: project },
-      );
-      return r.stdout.trim();
-    };
-    expect(await complete('ecfence', 'pl')).toBe('plan');
-    expect(await complete('ecfence', '-c', 'estate/ecfence.yaml', 'plan', '--det')).toBe(
-      '--detailed-exitcode',
-    );
-    expect(await complete('ecfence', 'plan', '--format', '')).toBe('text markdown json');
-    expect(await complete('ecfence', 'validate', '--format', 'g')).toBe('github gitlab');
-    expect(await complete('ecfence', '--log-level', 'de')).toBe('debug');
-    expect(await complete('ecfence', 'help', 'ex')).toBe('export explain');
-    expect(await complete('ecfence', 'completion', '')).toBe('bash zsh fish');
-    expect(await complete('ecfence', '-c', 'est')).toBe('estate');
+    const cases: [string[], string][] = [
+      [['ecfence', 'pl'], 'plan'],
+      [['ecfence', '-c', 'estate/ecfence.yaml', 'plan', '--det'], '--detailed-exitcode'],
+      [['ecfence', 'plan', '--format', ''], 'text markdown json'],
+      [['ecfence', 'validate', '--format', 'g'], 'github gitlab'],
+      [['ecfence', '--log-level', 'de'], 'debug'],
+      [['ecfence', 'help', 'ex'], 'export explain'],
+      [['ecfence', 'completion', ''], 'bash zsh fish'],
+      [['ecfence', '-c', 'est'], 'estate'],
+    ];
+    // One shell for every case: each sets the words, completes and prints what it offers.
+    const run = cases
+      .map(
+        ([words]) =>
+          `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _ecfence; echo "\${COMPREPLY[*]}"`,
+      )
+      .join('\n');
+    const r = await runProcess('bash', ['-c', `source ${file}\n${run}`], {
+      env: { PATH: process.env['PATH'] ?? '' },
+      cwd: project,
+    });
+    expect(r.stdout.trimEnd().split('\n')).toEqual(cases.map(([, offered]) => offered));
   });
 
   it.skipIf(!has('zsh'))('zsh: parses, and registers _ecfence for ecfence when sourced', async () => {
-    const file = await script('zsh');
+    const file = script('zsh');
     expect((await runProcess('zsh', ['-n', file], { env: {} })).code).toBe(0);
     const r = await runProcess(
       'zsh',
@@ -178,7 +207,7 @@ describe('shell completion', () => {
   });
 
   it.skipIf(!has('fish'))('fish: parses, and completes commands and option values', async () => {
-    const file = await script('fish');
+    const file = script('fish');
     expect((await runProcess('fish', ['-n', file], { env: {} })).code).toBe(0);
     const r = await runProcess(
       'fish',

@@ -237,10 +237,19 @@ mkdir -p "$prefix/node_modules" && ln -s ${home} "$prefix/node_modules/ecfence"
     expect(r.outputs['run']).toMatchObject({ exitcode: '2', changes: 'true' });
     expect(comments()).toHaveLength(1);
 
-    const pinned = await runAction({ ...plan, version: '9.9.9' }, root, {
-      ...env,
-      PATH: `${bin}:${process.env['PATH'] ?? ''}`,
-    });
+    const ctx: Context = {
+      actionPath: repoRoot,
+      inputs: { version: '9.9.9' },
+      outputs: {},
+      event: undefined,
+    };
+    const temp = mkdtempSync(join(tmpdir(), 'ecfence-action-'));
+    const pinned = await runStep(
+      stepById('install'),
+      root,
+      { PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: temp, RUNNER_TEMP: temp },
+      ctx,
+    );
     expect(pinned.code).toBe(0);
     expect((JSON.parse(readFileSync(record, 'utf8')) as { args: string[] }).args).toContain('ecfence@9.9.9');
   });
@@ -271,9 +280,10 @@ mkdir -p "$prefix/node_modules" && ln -s ${home} "$prefix/node_modules/ecfence"
   });
 
   it('invalid input: the comment and the summary show the errors instead of the last plan', async () => {
-    const { root, env, summary } = repository();
-    await runAction(plan, root, env, { home });
-    writeFileSync(join(root, 'infra', 'policies', 'main.yaml'), POLICY('vpn'));
+    const { root, env, summary } = repository(POLICY('vpn'));
+    const stale =
+      '<!-- ecfence-plan:infra:prod -->\n### ecfence plan\n\n| prod | 1 | 0 | 0 | 1 | 0 | 0 | 2 |\n';
+    github.comments.set(3, [{ id: 77, body: stale, user: { login: 'github-actions[bot]' } }]);
     const r = await runAction(plan, root, env, { home });
     expect(r.code).toBe(3);
     expect(comments()).toHaveLength(1);
