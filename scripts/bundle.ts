@@ -6,7 +6,7 @@
  * between chunks go through module bindings; on `plan` of 5,000 policies that cost ~100 ms of CPU.
  *
  * Why: Node's ESM loader resolves, reads and links every module on its own, and the CLI's ~100
- * modules (ours, got's, js-yaml's) took ~300 ms before `plan` started; the bundle starts it in
+ * modules (ours, got's, the YAML library's) took ~300 ms before `plan` started; the bundle starts it in
  * ~215 ms (node itself: ~100 ms). Whitespace and syntax are minified (names kept, source maps
  * written) because Node parses every byte of a chunk it loads.
  *

@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { joinExportedFiles, type ExportedFile } from '../export/export-environment.js';
-import { caFilesOf, checkCredentials, normaliseConfig } from '../load/config.js';
+import { checkCredentials } from '../load/config.js';
 import { checkAllowedEndpoints } from '../load/endpoints.js';
 import { loadProject } from '../load/index.js';
-import { readYamlFile } from '../load/read-yaml.js';
-import { validateSchema } from '../load/schema.js';
+import { readConfig } from '../load/read-config.js';
 import { diagnostic, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import { UserInputError } from '../model/errors.js';
 import { didYouMean } from '../model/suggest.js';
@@ -31,16 +30,11 @@ export function readEnvironments(
   names: readonly string[],
   options: { connect: boolean },
 ): EnvironmentConfig[] {
-  const configAbs = resolve(io.cwd, (flags['config'] as string | undefined) ?? 'ecfence.yaml');
-  const shown = relative(io.cwd, configAbs) || configAbs;
-  const read = readYamlFile(configAbs, shown);
+  const read = readConfig({ configPath: flags['config'] as string | undefined, cwd: io.cwd });
+  const shown = relative(io.cwd, read.configAbs) || read.configAbs;
   const diagnostics: Diagnostic[] = [...read.diagnostics];
   if (read.yaml !== undefined) {
-    const schema = validateSchema('config', read.yaml);
-    diagnostics.push(...schema.diagnostics);
-    const existing = new Set(caFilesOf(read.yaml, dirname(configAbs)).filter((f) => existsSync(f)));
-    const model = normaliseConfig(read.yaml, schema.invalidPaths, dirname(configAbs), existing);
-    diagnostics.push(...model.diagnostics);
+    const model = read.config;
     for (const name of names) {
       if (!model.environments.has(name) && !model.brokenEnvironments.has(name)) {
         const declared = [...model.environments.keys(), ...model.brokenEnvironments].sort();

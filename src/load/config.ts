@@ -6,7 +6,8 @@ import type { EnvironmentConfig, SafetySettings, SourcePosition } from '../model
 import { isCiTokenVariable } from '../secrets/key-variables.js';
 import { checkEndpoint } from './formats.js';
 import type { LintSettings } from './lint.js';
-import { isRecord, lazyPositionAt, positionAt } from './read-yaml.js';
+import type { PathProblem, PolicyPathEntry } from './input-files.js';
+import { isRecord, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
 import type { WrittenConfig, WrittenEnvironment, WrittenLint, WrittenSafety } from './written-types.js';
 
@@ -33,11 +34,6 @@ export interface ConfigModel {
   diagnostics: Diagnostic[];
 }
 
-export interface PolicyPathEntry {
-  value: string;
-  at: SourcePosition;
-}
-
 /** The `policies:` entries of the config (or the default), each with where it was written. */
 export function policyPathsOf(yaml: YamlFile, invalidPaths: readonly PathSegment[][]): PolicyPathEntry[] {
   if (invalidPaths.some((p) => p[0] === 'policies')) return [];
@@ -46,12 +42,11 @@ export function policyPathsOf(yaml: YamlFile, invalidPaths: readonly PathSegment
   if (written === undefined) {
     return DEFAULT_POLICY_PATHS.map((value) => ({ value, at: { file: yaml.file, line: 1, col: 1 } }));
   }
-  // Lazy: read only if the path is reported (it does not exist, or holds no policy files).
-  if (typeof written === 'string') return [{ value: written, at: lazyPositionAt(yaml, ['policies']) }];
-  return written.map((value, i) => ({ value, at: lazyPositionAt(yaml, ['policies', i]) }));
+  if (typeof written === 'string') return [{ value: written, at: positionAt(yaml, ['policies']) }];
+  return written.map((value, i) => ({ value, at: positionAt(yaml, ['policies', i]) }));
 }
 
-/** Absolute `ca_file` paths the config names, so the caller can check which exist before normalising. */
+/** Absolute `ca_file` paths the config names, so the caller can check them before normalising. */
 export function caFilesOf(yaml: YamlFile, configDir: string): string[] {
   const environments = isRecord(yaml.value) ? yaml.value.environments : undefined;
   if (!isRecord(environments)) return [];
@@ -63,13 +58,14 @@ export function caFilesOf(yaml: YamlFile, configDir: string): string[] {
 /**
  * Turns the schema-valid parts of the config into `EnvironmentConfig`s, with the checks that need
  * only the config: endpoint, auth schemes (from CAPABILITIES), CA file, defaults.
- * `existingCaFiles` holds the absolute paths of CA files that exist (read by the caller).
+ * `caFileProblems` says, by absolute path, why a CA file cannot be used (checked by the caller:
+ * it must be a regular file inside the repository); a path it does not list is fine.
  */
 export function normaliseConfig(
   yaml: YamlFile | undefined,
   invalidPaths: readonly PathSegment[][],
   configDir: string,
-  existingCaFiles: ReadonlySet<string>,
+  caFileProblems: ReadonlyMap<string, PathProblem>,
 ): ConfigModel {
   const model: ConfigModel = {
     yaml,
@@ -95,7 +91,7 @@ export function normaliseConfig(
       model.brokenEnvironments.add(name);
       continue;
     }
-    const normalised = normaliseEnvironment(yaml, name, env, topSafety, configDir, existingCaFiles, model);
+    const normalised = normaliseEnvironment(yaml, name, env, topSafety, configDir, caFileProblems, model);
     if (normalised === undefined) model.brokenEnvironments.add(name);
     else model.environments.set(name, normalised);
   }
@@ -129,7 +125,7 @@ function normaliseEnvironment(
   env: WrittenEnvironment,
   topSafety: WrittenSafety | undefined,
   configDir: string,
-  existingCaFiles: ReadonlySet<string>,
+  caFileProblems: ReadonlyMap<string, PathProblem>,
   model: ConfigModel,
 ): EnvironmentConfig | undefined {
   const caps = CAPABILITIES[env.api];
@@ -192,11 +188,14 @@ function normaliseEnvironment(
   let caFile: string | undefined;
   if (env.ca_file !== undefined) {
     caFile = resolve(configDir, env.ca_file);
-    if (!existingCaFiles.has(caFile)) {
+    const problem = caFileProblems.get(caFile);
+    if (problem?.code === 'E_MISSING_PATH') {
       const shown = isAbsolute(env.ca_file)
         ? env.ca_file
         : `${env.ca_file}, relative to the config's directory`;
       error('E_CA_FILE', `environments.${name}.ca_file: CA file not found (${shown})`, at('ca_file'));
+    } else if (problem !== undefined) {
+      error(problem.code, `environments.${name}.ca_file: '${env.ca_file}' ${problem.reason}`, at('ca_file'));
     }
     model.writtenCaFiles.set(name, env.ca_file);
   }
@@ -221,7 +220,7 @@ function normaliseEnvironment(
         topSafety?.max_dissociate_percent ??
         DEFAULT_SAFETY.max_dissociate_percent,
     },
-    position: lazyPositionAt(yaml, ['environments', name], { key: true }),
+    position: positionAt(yaml, ['environments', name], { key: true }),
   };
 }
 

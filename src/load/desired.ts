@@ -13,7 +13,7 @@ import type {
 } from '../model/types.js';
 import type { ConfigModel } from './config.js';
 import type { LocatedAssociationEntry, NormalisedFiles } from './normalise.js';
-import { lazyPositionAt } from './read-yaml.js';
+import { positionAt } from './read-yaml.js';
 
 /**
  * Assembles the desired state of the selected environments (pure). Everything is sorted —
@@ -102,7 +102,7 @@ class LocatedAssociation implements DesiredAssociation {
 
   get position(): SourcePosition {
     const entry = this.#entry;
-    return (this.#position ??= lazyPositionAt(entry.yaml, [
+    return (this.#position ??= positionAt(entry.yaml, [
       'associations',
       entry.index,
       'policies',
@@ -113,7 +113,7 @@ class LocatedAssociation implements DesiredAssociation {
   get targetPosition(): SourcePosition {
     const entry = this.#entry;
     const id = entry.targetField === 'project' ? ['project', 'id'] : ['deployment'];
-    return lazyPositionAt(entry.yaml, ['associations', entry.index, ...id]);
+    return positionAt(entry.yaml, ['associations', entry.index, ...id]);
   }
 }
 

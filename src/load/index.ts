@@ -1,20 +1,19 @@
-import { readdirSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { didYouMean } from '../model/suggest.js';
 import type { DesiredState } from '../model/types.js';
 import { checkSemantics } from './checks.js';
-import { caFilesOf, checkCredentials, normaliseConfig, policyPathsOf } from './config.js';
-import type { PolicyPathEntry } from './config.js';
+import { checkCredentials, policyPathsOf } from './config.js';
 import { checkAllowedEndpoints } from './endpoints.js';
 import { buildDesiredState } from './desired.js';
 import { collectSourceDecls, isFileLevelError, normalisePolicyFiles } from './normalise.js';
 import type { PolicyFileInput } from './normalise.js';
 import { applyLintSettings, LINT_CODES, lintPolicies } from './lint.js';
 import { defineLazy } from '../model/lazy.js';
+import { collectPolicyFiles } from './input-files.js';
+import { readConfig } from './read-config.js';
 import { readYamlFile } from './read-yaml.js';
-import type { YamlParser } from './read-yaml.js';
 import { collectRuleOrigins } from './rule-origins.js';
 import type { RuleOrigin } from './rule-origins.js';
 import { validateSchema } from './schema.js';
@@ -37,8 +36,6 @@ export interface LoadOptions {
    * and its endpoint must be one a key may be sent to.
    */
   requireCredentials?: boolean;
-  /** How YAML is parsed (see `YamlParser`); default `fast`. Both give the same result. */
-  yamlParser?: YamlParser;
   /**
    * Leave the network lint to `LoadResult.deferredLint` when it cannot produce an error (no lint
    * code in `lint.errors`) and nothing else failed, so that `plan` can lint while its read is on
@@ -75,43 +72,22 @@ export const ARGS_FILE = '<args>';
 export function loadProject(options: LoadOptions): LoadResult {
   const cwd = resolve(options.cwd ?? process.cwd());
   const show = (abs: string) => relative(cwd, abs) || '.';
-  const configAbs = resolve(cwd, options.configPath ?? 'ecfence.yaml');
-  const configDir = dirname(configAbs);
   const diagnostics: Diagnostic[] = [];
 
   // ---- read the config
-  if (!isFile(configAbs)) {
-    diagnostics.push(
-      diagnostic(
-        'error',
-        'E_CONFIG_NOT_FOUND',
-        options.configPath === undefined
-          ? `no ecfence.yaml in ${cwd} (give one with --config FILE)`
-          : `config file '${show(configAbs)}' not found`,
-        { file: show(configAbs) },
-      ),
-    );
-    return { desired: undefined, diagnostics, files: [], origins: [] };
-  }
-  const configRead = readYamlFile(configAbs, show(configAbs), options.yamlParser);
+  const configRead = readConfig(options);
   diagnostics.push(...configRead.diagnostics);
-  const configYaml = configRead.yaml;
-  const configSchema = configYaml
-    ? validateSchema('config', configYaml)
-    : { diagnostics: [], invalidPaths: [] };
-  diagnostics.push(...configSchema.diagnostics);
-  const existingCaFiles = new Set(configYaml ? caFilesOf(configYaml, configDir).filter(isFile) : []);
-  const config = normaliseConfig(configYaml, configSchema.invalidPaths, configDir, existingCaFiles);
-  diagnostics.push(...config.diagnostics);
+  const { yaml: configYaml, invalidPaths, config, root, configAbs } = configRead;
+  if (configYaml === undefined) return { desired: undefined, diagnostics, files: [], origins: [] };
 
   // ---- read the policy files
-  const paths = configYaml ? policyPathsOf(configYaml, configSchema.invalidPaths) : [];
-  const collected = collectPolicyFiles(paths, configDir, configAbs);
+  const collected = collectPolicyFiles(policyPathsOf(configYaml, invalidPaths), root, configRead.configReal);
   diagnostics.push(...collected.diagnostics);
   const inputs: PolicyFileInput[] = [];
-  let incomplete = configYaml === undefined;
-  for (const abs of collected.files) {
-    const read = readYamlFile(abs, show(abs), options.yamlParser);
+  // A path that could not be followed leaves the desired state unknown: nothing may be planned.
+  let incomplete = hasErrors(collected.diagnostics);
+  for (const { abs, real } of collected.files) {
+    const read = readYamlFile(real, show(abs));
     diagnostics.push(...read.diagnostics);
     if (read.yaml === undefined) {
       incomplete = true;
@@ -121,7 +97,6 @@ export function loadProject(options: LoadOptions): LoadResult {
     diagnostics.push(...schema.diagnostics);
     inputs.push({ yaml: read.yaml, invalidPaths: schema.invalidPaths });
   }
-
   // ---- pure from here on
   const { decls, brokenNames } = collectSourceDecls(inputs);
   incomplete ||= inputs.some((input) => input.invalidPaths.some(isFileLevelError));
@@ -149,7 +124,7 @@ export function loadProject(options: LoadOptions): LoadResult {
     diagnostics.push(...checkAllowedEndpoints(config, selected.names, env));
   }
 
-  const files = collected.files.map(show);
+  const files = collected.files.map((f) => show(f.abs));
   if (options.deferLint === true && !lintCanFail && config.usable) {
     const sorted = finish(diagnostics);
     if (!hasErrors(sorted)) {
@@ -206,76 +181,6 @@ function selectEnvironments(
   return { names: [...new Set(requested.filter((name) => valid.has(name)))], diagnostics };
 }
 
-/**
- * Expands the configured paths to policy files: files as given, directories recursively
- * (`*.yaml`, `*.yml`, names sorted, hidden entries such as `.github/` skipped, symlink loops
- * followed once). The config file itself is never read as a policy file.
- */
-function collectPolicyFiles(
-  entries: readonly PolicyPathEntry[],
-  configDir: string,
-  configAbs: string,
-): { files: string[]; diagnostics: Diagnostic[] } {
-  const files: string[] = [];
-  const diagnostics: Diagnostic[] = [];
-  const seen = new Set<string>([safeRealpath(configAbs)]);
-  const add = (abs: string) => {
-    const real = safeRealpath(abs);
-    if (seen.has(real)) return;
-    seen.add(real);
-    files.push(abs);
-  };
-  const walk = (dir: string, visitedDirs: Set<string>) => {
-    const real = safeRealpath(dir);
-    if (visitedDirs.has(real)) return;
-    visitedDirs.add(real);
-    let names: string[];
-    try {
-      names = readdirSync(dir).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (name.startsWith('.')) continue;
-      const abs = join(dir, name);
-      const stat = safeStat(abs);
-      if (stat?.isDirectory()) walk(abs, visitedDirs);
-      else if (stat?.isFile() && /\.ya?ml$/i.test(name)) add(abs);
-    }
-  };
-
-  for (const entry of entries) {
-    const abs = resolve(configDir, entry.value);
-    const stat = safeStat(abs);
-    if (stat === undefined) {
-      diagnostics.push(
-        diagnostic(
-          'error',
-          'E_MISSING_PATH',
-          `policies: path '${entry.value}' does not exist (paths are relative to the directory of ecfence.yaml)`,
-          entry.at,
-        ),
-      );
-    } else if (stat.isDirectory()) {
-      const before = files.length;
-      walk(abs, new Set());
-      if (files.length === before) {
-        diagnostics.push(
-          diagnostic(
-            'warning',
-            'W_NO_POLICY_FILES',
-            `policies: directory '${entry.value}' contains no *.yaml or *.yml files`,
-            entry.at,
-          ),
-        );
-      }
-    } else {
-      add(abs);
-    }
-  }
-  return { files, diagnostics };
-}
-
 function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return diagnostics.filter((d) => {
@@ -284,24 +189,4 @@ function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
     seen.add(key);
     return true;
   });
-}
-
-function safeStat(path: string): ReturnType<typeof statSync> | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function isFile(path: string): boolean {
-  return safeStat(path)?.isFile() ?? false;
-}
-
-function safeRealpath(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
 }

@@ -6,7 +6,7 @@ import type { DesiredPolicy, PolicyType, Rule, SourcePosition, Target } from '..
 import type { ConfigModel } from './config.js';
 import { checkAzureEndpointGuid, checkAzureEndpointName, checkTargetId, sourceCheckFor } from './formats.js';
 import type { FormatProblem } from './formats.js';
-import { describePath, isRecord, lazyPositionAt, positionAt } from './read-yaml.js';
+import { describePath, isRecord, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
 import { expandAddress, isReference } from './sources.js';
 import type { SourceSetDecl, SourceTable } from './sources.js';
@@ -313,7 +313,7 @@ class LocatedDesiredPolicy implements DesiredPolicy {
   }
 
   get position(): SourcePosition {
-    return (this.#position ??= lazyPositionAt(this.#yaml, ['policies', this.#index]));
+    return (this.#position ??= positionAt(this.#yaml, ['policies', this.#index]));
   }
 }
 

@@ -1,14 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
-import { FAILSAFE_SCHEMA, load as loadFast, Type } from 'js-yaml';
-import type { Document, LineCounter, Node } from 'yaml';
+import type { Document, Node, Pair } from 'yaml';
 import { yamlLib } from '../yaml-lib.js';
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { SourcePosition } from '../model/types.js';
-import { readBlockYaml } from './yaml-block.js';
+import { readInputFile } from './input-files.js';
 
-/** Files above this size are refused before they are read. */
-export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 /** Alias expansions allowed per document: enough for honest reuse, far too few for a "billion laughs". */
 export const MAX_ALIAS_COUNT = 100;
 
@@ -16,35 +12,36 @@ export const MAX_ALIAS_COUNT = 100;
 export type PathSegment = string | number;
 
 /**
- * One parsed YAML file. Its positions come from `yaml`'s document, which is built only when a
- * position is first asked for (`positionAt`, or reading a `lazyPositionAt`): most files of a large
- * estate never need one, and their documents would cost ten times the parse and most of the memory.
+ * One parsed YAML file: its data, and (kept apart, see `positionAt`) where each value was written.
+ * Both come from one parse by `yaml` (YAML 1.2, core schema): there is no other reader.
  */
 export interface YamlFile {
   /** Path as shown in diagnostics (relative to the cwd). */
   file: string;
   absPath: string;
-  /** The text as read, for quoting what the user wrote and for parsing positions from. */
+  /** The text as read, for quoting what the user wrote. */
   text: string;
-  /** The document as plain data. */
+  /** The document as plain data: always a mapping at the top level (the reader refuses others). */
   value: unknown;
 }
 
 /**
- * How files are parsed. `fast`: js-yaml gives the data and `yaml` is used for a file only when a
- * position in it is needed, or when its text uses what only the `yaml` path checks exactly (see
- * `fastParseable`). `exact`: every file through `yaml`, as the fast path falls back to.
+ * Where the values of one file were written, as offsets into its text. The parsed document is
+ * dropped once read (keeping a large estate's documents would cost most of the memory of a plan):
+ * this keeps only what a position needs. `index` maps each mapping and sequence of the data to its
+ * first slot in `offsets`, where a mapping has three slots per key (key start, value start, value
+ * end), in `Object.keys` order, and a sequence two per item (start, end). Plain data throughout.
  */
-export type YamlParser = 'fast' | 'exact';
-
-interface Located {
-  doc: Document.Parsed;
-  lineCounter: LineCounter;
+export interface YamlPositions {
+  /** Offset of the first character of each line. */
+  lineStarts: readonly number[];
+  /** Start and end of the whole document's value. */
+  root: readonly [number, number];
+  index: Map<object, number>;
+  offsets: Int32Array;
 }
 
-// Keyed by the file object so that the model can stay plain data: a position knows its file, and
-// the document is built at most once per file.
-const documents = new WeakMap<YamlFile, Located>();
+const positionsOf = new WeakMap<YamlFile, YamlPositions>();
 
 export interface ReadResult {
   /** Undefined when the file could not be read or parsed; `diagnostics` then say why. */
@@ -53,398 +50,433 @@ export interface ReadResult {
 }
 
 /**
- * Reads and parses one YAML file. Never throws: a missing, oversized, binary, empty or malformed
- * file gives diagnostics instead.
+ * Reads and parses one YAML file. Never throws: a missing, special, oversized, binary, empty or
+ * malformed file gives diagnostics instead.
  */
-export function readYamlFile(absPath: string, file: string, parser: YamlParser = 'fast'): ReadResult {
-  let size: number;
-  try {
-    size = statSync(absPath).size;
-  } catch {
-    return fail('E_FILE_NOT_FOUND', `cannot read '${file}': no such file`, { file });
-  }
-  if (size > MAX_FILE_BYTES) return tooLarge(file, size);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(absPath);
-  } catch (err) {
-    const reason = err instanceof Error && 'code' in err ? String(err.code) : 'read error';
-    return fail('E_FILE_NOT_FOUND', `cannot read '${file}' (${reason})`, { file });
-  }
-  return parseYamlBytes(bytes, absPath, file, parser);
+export function readYamlFile(absPath: string, file: string): ReadResult {
+  const read = readInputFile(absPath, file);
+  if ('diagnostics' in read) return { yaml: undefined, diagnostics: read.diagnostics };
+  return parseYamlText(read.text, absPath, file);
 }
 
 /** Parses file contents already in memory (pure); see `readYamlFile`. */
-export function parseYamlBytes(
-  bytes: Uint8Array,
-  absPath: string,
-  file: string,
-  parser: YamlParser = 'fast',
-): ReadResult {
-  if (bytes.length > MAX_FILE_BYTES) return tooLarge(file, bytes.length);
-  if (bytes.includes(0)) {
-    return fail('E_NOT_TEXT', `'${file}' is not a text file (it contains NUL bytes)`, { file });
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return fail('E_NOT_TEXT', `'${file}' is not valid UTF-8 text`, { file });
-  }
-  return parseYamlText(text, absPath, file, parser);
-}
-
-export function parseYamlText(
-  text: string,
-  absPath: string,
-  file: string,
-  parser: YamlParser = 'fast',
-): ReadResult {
-  if (parser === 'fast') {
-    const value = parseFast(text);
-    if (value !== undefined) return { yaml: { file, absPath, text, value }, diagnostics: [] };
-  }
-  const { doc, lineCounter } = parseExact(text);
-  const diagnostics: Diagnostic[] = [];
-  for (const err of doc.errors) {
-    const pos = err.linePos?.[0];
-    const at = { file, line: pos?.line ?? 1, col: pos?.col ?? 1 };
-    if (err.code === 'DUPLICATE_KEY') {
-      const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(text.slice(err.pos[0]))?.[1] ?? '';
-      const shown = key.length > 0 && key.length <= 60 ? ` '${key}'` : '';
-      diagnostics.push(
-        diagnostic(
-          'error',
-          'E_DUPLICATE_KEY',
-          `duplicate key${shown}: each key may appear once in a mapping`,
-          at,
-        ),
-      );
-    } else {
-      diagnostics.push(diagnostic('error', 'E_YAML', firstLine(err.message), at));
-    }
-  }
-  for (const warning of doc.warnings) {
-    const pos = warning.linePos?.[0];
-    diagnostics.push(
-      diagnostic('warning', 'W_YAML', firstLine(warning.message), {
-        file,
-        line: pos?.line ?? 1,
-        col: pos?.col ?? 1,
-      }),
-    );
-  }
-  if (doc.errors.length > 0) return { yaml: undefined, diagnostics };
-  if (doc.contents === null || (yamlLib().isScalar(doc.contents) && doc.contents.value === null)) {
-    diagnostics.push(
-      diagnostic('error', 'E_EMPTY_FILE', `'${file}' is empty: expected a YAML mapping`, {
-        file,
-        line: 1,
-        col: 1,
-      }),
-    );
-    return { yaml: undefined, diagnostics };
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (err) {
-    const at = firstAliasPosition(doc, lineCounter) ?? { line: 1, col: 1 };
-    const reason =
-      err instanceof ReferenceError && /alias count/i.test(err.message)
-        ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}); is this an alias bomb?`
-        : `cannot be read as data: ${err instanceof Error ? firstLine(err.message) : String(err)}`;
-    diagnostics.push(diagnostic('error', 'E_YAML', reason, { file, ...at }));
-    return { yaml: undefined, diagnostics };
-  }
-  const yaml: YamlFile = { file, absPath, text, value };
-  documents.set(yaml, { doc, lineCounter });
+export function parseYamlText(text: string, absPath: string, file: string): ReadResult {
+  const parsed = parseYaml(text);
+  const at = (offset: number) => ({ file, ...lineCol(parsed.lineStarts, offset) });
+  const diagnostics = parsed.problems.map((p) =>
+    diagnostic(p.severity, p.code, p.message(file), at(p.offset)),
+  );
+  if (parsed.value === undefined || parsed.positions === undefined) return { yaml: undefined, diagnostics };
+  const yaml: YamlFile = { file, absPath, text, value: parsed.value };
+  positionsOf.set(yaml, parsed.positions);
   return { yaml, diagnostics };
 }
 
-function parseExact(text: string): Located {
-  const { LineCounter, parseDocument } = yamlLib();
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    uniqueKeys: true,
-    prettyErrors: true,
-    // Problems are diagnostics, never process warnings on stderr.
-    logLevel: 'error',
-  });
-  return { doc, lineCounter };
+/** A problem found while parsing, at an offset of the text; the message is given the file's name. */
+interface Problem {
+  severity: Diagnostic['severity'];
+  code: string;
+  offset: number;
+  message: (file: string) => string;
 }
 
-function located(yaml: YamlFile): Located {
-  let found = documents.get(yaml);
-  if (found === undefined) {
-    found = parseExact(yaml.text);
-    documents.set(yaml, found);
+interface Parsed {
+  value: Record<string, unknown> | undefined;
+  positions: YamlPositions | undefined;
+  lineStarts: readonly number[];
+  problems: Problem[];
+}
+
+/**
+ * The one YAML reader: `yaml`'s parse of one document (YAML 1.2 core schema, duplicate keys
+ * refused), its data with at most MAX_ALIAS_COUNT alias expansions, and the positions of every
+ * value. A syntax error is reported once, where it first happened: what follows it cannot be
+ * trusted, and a parser that recovers reports the same slip several times over.
+ */
+function parseYaml(text: string): Parsed {
+  const { LineCounter, parseDocument } = yamlLib();
+  const lineCounter = new LineCounter();
+  const doc = withPlainEnv(() =>
+    parseDocument(text, {
+      lineCounter,
+      schema: 'core',
+      uniqueKeys: true,
+      prettyErrors: false,
+      // Problems are diagnostics, never process warnings on stderr.
+      logLevel: 'error',
+    }),
+  );
+  const lineStarts = lineCounter.lineStarts;
+  const failed = (problems: Problem[]): Parsed => ({
+    value: undefined,
+    positions: undefined,
+    lineStarts,
+    problems,
+  });
+  const problems = doc.warnings.map((w) => warningProblem(w.code, w.pos[0]));
+  if (doc.errors.length > 0) return failed([...problems, ...errorProblems(doc)]);
+  if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {
+    return failed([
+      problem(
+        'E_YAML',
+        0,
+        () => `files are read as YAML 1.2: remove the '%YAML ${doc.directives?.yaml.version}' line`,
+      ),
+    ]);
   }
+  const contents = doc.contents;
+  const { isMap, isScalar } = yamlLib();
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    return failed([problem('E_EMPTY_FILE', 0, (file) => `'${file}' is empty: expected a YAML mapping`)]);
+  }
+  if (!isMap(contents)) {
+    // Its content is not quoted: a file that is not ours (a key, a credential) must not be echoed.
+    const kind = yamlLib().isSeq(contents) ? 'a list' : 'a single value';
+    return failed([
+      problem(
+        'E_NOT_MAPPING',
+        contents.range?.[0] ?? 0,
+        (file) => `'${file}' must hold a YAML mapping (key: value lines) at the top level, not ${kind}`,
+      ),
+    ]);
+  }
+  let value: Record<string, unknown>;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
+  } catch (err) {
+    // Both ways an alias can fail: to an anchor not defined above it, or expanded too often.
+    if (!(err instanceof ReferenceError)) throw err;
+    const unresolved = unresolvedAliasOffset(doc);
+    return failed([
+      unresolved === undefined
+        ? problem(
+            'E_YAML',
+            firstAliasOffset(doc),
+            () => `too many alias expansions (more than ${MAX_ALIAS_COUNT}); is this an alias bomb?`,
+          )
+        : problem('E_YAML', unresolved, () => UNKNOWN_ANCHOR),
+    ]);
+  }
+  const builder = new PositionsBuilder();
+  const root = builder.rangeOf(contents);
+  const badKey = builder.add(contents, value);
+  if (badKey !== undefined) {
+    return failed([
+      problem(
+        'E_YAML',
+        badKey,
+        () => 'a key must be a plain value (a name or a number), not a list, a mapping or an alias',
+      ),
+    ]);
+  }
+  return {
+    value,
+    positions: { lineStarts, root, index: builder.index, offsets: Int32Array.from(builder.offsets) },
+    lineStarts,
+    problems,
+  };
+}
+
+/*
+ * `yaml` reads process.env.LOG_TOKENS for every token it parses, and Node's process.env looks each
+ * read up in the process environment: about a fifth of a large file's parse. The parse is
+ * synchronous, so for its duration the environment is a plain copy (same names, same values).
+ */
+function withPlainEnv<T>(parse: () => T): T {
+  const env = process.env;
+  process.env = { ...env };
+  try {
+    return parse();
+  } finally {
+    process.env = env;
+  }
+}
+
+function problem(code: string, offset: number, message: (file: string) => string): Problem {
+  return { severity: 'error', code, offset, message };
+}
+
+/** The first error of the file; every duplicate key when the file has no other error. */
+function errorProblems(doc: Document.Parsed): Problem[] {
+  const errors = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0]);
+  const syntax = errors.find((e) => e.code !== 'DUPLICATE_KEY');
+  if (syntax !== undefined) {
+    const first = errors[0] ?? syntax;
+    if (first.code !== 'DUPLICATE_KEY') return [syntaxProblem(first.code, first.message, first.pos[0])];
+  }
+  return errors
+    .filter((e) => e.code === 'DUPLICATE_KEY')
+    .map((e) => {
+      const key = keyAt(doc, e.pos[0]);
+      const shown = key !== undefined && key.length <= 60 ? ` '${key}'` : '';
+      return problem(
+        'E_DUPLICATE_KEY',
+        e.pos[0],
+        () =>
+          `duplicate key${shown}: each key may appear once in a mapping (true, True and TRUE are the same key)`,
+      );
+    });
+}
+
+/** The text of the map key that starts at `offset`, as the data names it. */
+function keyAt(doc: Document.Parsed, offset: number): string | undefined {
+  const { isScalar, visit } = yamlLib();
+  let found: string | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        found = keyText(pair.key.value);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
   return found;
 }
 
-// ------------------------------------------------------------------ the fast path
+const MISALIGNED =
+  "this line's indentation does not match the lines around it: the keys of one mapping, and the '- ' of one list's items, line up in one column";
+const UNCLOSED_FLOW =
+  "a '[...]' list or '{...}' mapping is not closed, or a ',' is missing between its items";
 
 /*
- * js-yaml parses ten times faster than `yaml` and keeps no syntax tree, but it is not the reference:
- * `yaml` is (its messages and positions are what the diagnostics quote). So js-yaml is trusted only
- * where both are known to give the same data and the same verdict, and any doubt sends the file
- * down the `yaml` path: js-yaml throwing (syntax errors, duplicate keys: `yaml` then reports them
- * exactly), and text using features whose handling differs or that only `yaml` guards (below).
+ * The parser's findings in our words. `yaml` names each by a code; a few codes cover several
+ * slips, told apart by the parser's message. The first entry matching the code (and the message,
+ * when it gives a pattern) wins.
  */
-
-// `yaml`'s YAML 1.2 core schema, resolver by resolver: js-yaml's own core schema also reads `0b1`
-// and `1_000` as numbers, which `yaml` keeps as strings.
-const NULL = /^(?:~|[Nn]ull|NULL)?$/;
-const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
-const INT_OCT = /^0o[0-7]+$/;
-const INT_DEC = /^[-+]?[0-9]+$/;
-const INT_HEX = /^0x[0-9a-fA-F]+$/;
-const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
-const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
-
-const coreNull = new Type('tag:yaml.org,2002:null', {
-  kind: 'scalar',
-  resolve: (data: string | null) => data === null || NULL.test(data),
-  construct: () => null,
-});
-
-const coreBool = new Type('tag:yaml.org,2002:bool', {
-  kind: 'scalar',
-  resolve: (data: string) => BOOL.test(data),
-  construct: (data: string) => data[0] === 't' || data[0] === 'T',
-});
-
-const coreInt = new Type('tag:yaml.org,2002:int', {
-  kind: 'scalar',
-  resolve: (data: string) => INT_OCT.test(data) || INT_DEC.test(data) || INT_HEX.test(data),
-  construct: (data: string) =>
-    INT_OCT.test(data)
-      ? parseInt(data.slice(2), 8)
-      : INT_HEX.test(data)
-        ? parseInt(data.slice(2), 16)
-        : parseInt(data, 10),
-});
-
-const coreFloat = new Type('tag:yaml.org,2002:float', {
-  kind: 'scalar',
-  resolve: (data: string) => FLOAT_NAN.test(data) || FLOAT_EXP.test(data) || FLOAT.test(data),
-  construct: (data: string) => {
-    if (!FLOAT_NAN.test(data)) return parseFloat(data);
-    if (data.endsWith('nan') || data.endsWith('NaN') || data.endsWith('NAN')) return NaN;
-    return data.startsWith('-') ? -Infinity : Infinity;
+const SYNTAX_MESSAGES: readonly { code: string; match?: RegExp; say: string }[] = [
+  { code: 'MULTIPLE_DOCS', say: "a second YAML document starts here ('---'): a file holds one document" },
+  { code: 'MISSING_CHAR', match: /quote/i, say: 'a quoted value is not closed: add the closing quote' },
+  {
+    code: 'MISSING_CHAR',
+    match: /comment/i,
+    say: "'#' starts a comment only after a space: add a space before it, or quote the value",
   },
-});
-
-const CORE_TYPES = [coreNull, coreBool, coreInt, coreFloat];
-const CORE_SCHEMA_OF_YAML = FAILSAFE_SCHEMA.extend({ implicit: CORE_TYPES });
-
-/**
- * A plain scalar as the js-yaml path reads it (first matching resolver of CORE_TYPES, else the
- * string), for the block reader. Text starting with a letter other than n, t or f (and their
- * capitals) can only be a string: the common case skips the resolvers.
- */
-export function resolvePlainScalar(text: string): unknown {
-  const c = text.charCodeAt(0);
-  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-  if (letter && !'nNtTfF'.includes(text.charAt(0))) return text;
-  // No null, bool, int or float is written with a slash or a space (addresses, CIDRs, sentences).
-  if (text.includes('/') || text.includes(' ')) return text;
-  for (const type of CORE_TYPES) {
-    if (type.resolve(text)) return type.construct(text);
-  }
-  return text;
-}
-
-/*
- * Text the fast path leaves to `yaml`. False alarms only cost speed, so these are broad:
- * - anchors, aliases and tags (`&a`, `*a`, `!t` where a node can start): alias expansion is limited
- *   (MAX_ALIAS_COUNT) on the `yaml` path only, and tags resolve differently;
- * - directives (`%YAML 1.1` switches `yaml` to another schema);
- * - tabs and lone carriage returns, where the two disagree on indentation and line breaks;
- * - explicit (`? `) and collection keys, which the two turn into different strings;
- * - a flow collection closed at its parent's indentation (a `yaml` warning, W_YAML);
- * - lines of 1,024 characters or more (implicit keys that long are an error in `yaml`).
- * Each pattern needs one of its characters, which most files do not contain at all: looking for
- * those first (a memchr each) spares running the patterns over every file, which took a tenth of
- * a large estate's parse.
- */
-const NEEDS_EXACT: readonly { chars: string; pattern: RegExp }[] = [
-  { chars: '&*!', pattern: /(?:^|[\s[\]{},:])[&*!]/m },
-  { chars: '%', pattern: /^%/m },
-  { chars: '\t', pattern: /\t/ },
-  { chars: '\r', pattern: /\r(?!\n)/ },
-  { chars: '?', pattern: /(?:^|[\s[{,])\?(?:\s|$)/m },
-  { chars: ']}', pattern: /[\]}][ ]*:(?:\s|$)|^[ ]*[\]}]/m },
+  { code: 'MISSING_CHAR', match: /without - indicator/i, say: MISALIGNED },
+  {
+    code: 'MISSING_CHAR',
+    match: /followed by map values/i,
+    say: "a key without ':' after it (write 'key: value')",
+  },
+  { code: 'MISSING_CHAR', match: /space after :/i, say: "a ':' must be followed by a space" },
+  { code: 'MISSING_CHAR', match: /Missing ,|flow (sequence|map|collection)|end with/i, say: UNCLOSED_FLOW },
+  { code: 'BAD_INDENT', match: /flow (sequence|map|collection)|end with/i, say: UNCLOSED_FLOW },
+  {
+    code: 'MISSING_CHAR',
+    say: "something is missing here: a closing quote or bracket, a ',' between items, or a ':' after a key",
+  },
+  { code: 'BAD_INDENT', say: MISALIGNED },
+  { code: 'TAB_AS_INDENT', say: 'a tab is used to indent: YAML indents with spaces only' },
+  {
+    code: 'BLOCK_AS_IMPLICIT_KEY',
+    say: "this line is not indented like the lines around it, or a value holds an unquoted ': '",
+  },
+  {
+    code: 'MULTILINE_IMPLICIT_KEY',
+    say: "a key must be written on one line: check the indentation above, or quote a value holding ': '",
+  },
+  { code: 'KEY_OVER_1024_CHARS', say: 'a key longer than 1,024 characters' },
+  {
+    code: 'BLOCK_IN_FLOW',
+    say: "a '[...]' list or '{...}' mapping cannot hold lines of '- ' items or 'key: value' lines",
+  },
+  {
+    code: 'BAD_SCALAR_START',
+    say: 'a value cannot start with this character (@ or `) unquoted: put it in quotes',
+  },
+  {
+    code: 'BAD_DQ_ESCAPE',
+    say: "an unknown '\\' escape in a double-quoted value: write '\\\\' for a backslash",
+  },
+  { code: 'BAD_ALIAS', say: 'an anchor (&name) or alias (*name) that is empty or ends in a colon' },
+  { code: 'ALIAS_PROPS', say: 'an alias (*name) cannot have a tag or an anchor' },
+  { code: 'MULTIPLE_ANCHORS', say: 'a value can have one anchor (&name)' },
+  { code: 'MULTIPLE_TAGS', say: 'a value can have one tag (!tag)' },
+  { code: 'BAD_PROP_ORDER', say: "an anchor or tag must come after '- ' or ': ', not before it" },
+  { code: 'BAD_DIRECTIVE', say: "a '%' directive line that YAML 1.2 does not know" },
+  { code: 'RESOURCE_EXHAUSTION', say: 'too many aliases: is this an alias bomb?' },
 ];
-const MAX_FAST_LINE = 1023;
 
-function needsExact(text: string): boolean {
-  return NEEDS_EXACT.some(
-    ({ chars, pattern }) => [...chars].some((c) => text.includes(c)) && pattern.test(text),
-  );
+const UNKNOWN_ANCHOR = 'an alias (*name) to an anchor (&name) that is not defined above it';
+
+function syntaxProblem(code: string, libraryMessage: string, offset: number): Problem {
+  const entry = SYNTAX_MESSAGES.find((m) => m.code === code && (m.match?.test(libraryMessage) ?? true));
+  const say = entry?.say ?? 'this is not valid YAML (check the indentation, quotes and brackets here)';
+  return problem(code === 'MULTIPLE_DOCS' ? 'E_MULTIPLE_DOCUMENTS' : 'E_YAML', offset, () => say);
 }
 
-/**
- * The data of `text` by the block reader or js-yaml, or undefined when the file must go through
- * `yaml`. The block reader declines everything but plain block style, and its keys are never
- * null-like, so its result needs no further check.
- */
-function parseFast(text: string): unknown {
-  if (needsExact(text) || hasLongLine(text)) return undefined;
-  const block = readBlockYaml(text, resolvePlainScalar);
-  if (block !== undefined) return block;
-  let value: unknown;
-  let warned = false;
-  try {
-    value = loadFast(text, {
-      schema: CORE_SCHEMA_OF_YAML,
-      onWarning: () => {
-        warned = true;
-      },
-    });
-  } catch {
+function warningProblem(code: string, offset: number): Problem {
+  const say =
+    code === 'TAG_RESOLVE_FAILED' || code === 'BAD_COLLECTION_TYPE'
+      ? 'a tag (!name) that the YAML 1.2 core schema does not know: the value is read as if it had none'
+      : code === 'BAD_INDENT'
+        ? "a '[...]' or '{...}' continued on the next lines should be indented deeper than its key"
+        : code === 'BAD_ALIAS'
+          ? 'an anchor or alias ending in a colon is ambiguous: put a space before the colon'
+          : 'YAML that may not read as it looks here';
+  return { severity: 'warning', code: 'W_YAML', offset, message: () => say };
+}
+
+/** Offset of the first alias whose anchor is not defined before it. */
+function unresolvedAliasOffset(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  const { visit } = yamlLib();
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+/** Offset of the document's first alias (where an alias bomb is reported). */
+function firstAliasOffset(doc: Document.Parsed): number {
+  let offset = 0;
+  const { visit } = yamlLib();
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+/** A key as the data names it: `yaml` turns a scalar key into a property name the same way. */
+function keyText(key: unknown): string {
+  return key === null ? '' : String(key);
+}
+
+/** Builds `YamlPositions.index` and `offsets` by walking the document beside its data. */
+class PositionsBuilder {
+  readonly index = new Map<object, number>();
+  readonly offsets: number[] = [];
+  readonly #lib = yamlLib();
+
+  rangeOf(node: unknown): [number, number] {
+    const range = (node as Partial<Pick<Node, 'range'>> | null | undefined)?.range;
+    return range ? [range[0], range[1]] : [0, 0];
+  }
+
+  /** Indexes `node` (whose data is `data`) and everything under it; the offset of a bad key, if any. */
+  add(node: unknown, data: unknown): number | undefined {
+    // An alias's data is its anchor's, indexed where the anchor is.
+    if (data === null || typeof data !== 'object' || this.index.has(data) || this.#lib.isAlias(node)) {
+      return undefined;
+    }
+    const offsets = this.offsets;
+    if (this.#lib.isSeq(node) && Array.isArray(data)) {
+      this.index.set(data, offsets.length);
+      const items = node.items;
+      for (const item of items) {
+        const range = (item as Partial<Pick<Node, 'range'>> | null)?.range;
+        offsets.push(range?.[0] ?? 0, range?.[1] ?? 0);
+      }
+      for (let i = 0; i < items.length; i++) {
+        const bad = this.add(items[i], data[i]);
+        if (bad !== undefined) return bad;
+      }
+      return undefined;
+    }
+    if (!this.#lib.isMap(node)) return undefined;
+    const pairs = node.items as Pair[];
+    const record = data as Record<string, unknown>;
+    // Object.keys lists integer-like keys first, whatever order they were written in.
+    const keys = Object.keys(record);
+    const names: string[] = [];
+    let ordered = keys.length === pairs.length;
+    for (let i = 0; i < pairs.length; i++) {
+      const key = (pairs[i] as Pair).key;
+      if (!this.#lib.isScalar(key)) return this.rangeOf(key)[0];
+      const name = keyText(key.value);
+      names.push(name);
+      if (keys[i] !== name) ordered = false;
+    }
+    const inOrder = ordered ? pairs : keys.map((key) => pairs[names.indexOf(key)] as Pair);
+    this.index.set(record, offsets.length);
+    for (const pair of inOrder) {
+      const keyStart = (pair.key as Node).range?.[0] ?? 0;
+      const range = (pair.value as Partial<Pick<Node, 'range'>> | null)?.range;
+      offsets.push(keyStart, range?.[0] ?? keyStart, range?.[1] ?? keyStart);
+    }
+    for (let i = 0; i < inOrder.length; i++) {
+      const pair = inOrder[i] as Pair;
+      const bad = this.add(pair.value, record[ordered ? (names[i] as string) : (keys[i] as string)]);
+      if (bad !== undefined) return bad;
+    }
     return undefined;
   }
-  // Not a mapping (empty file, a scalar): the `yaml` path gives the exact diagnostic.
-  if (warned || !isRecord(value) || hasNullKey(value)) return undefined;
-  return value;
-}
-
-function hasLongLine(text: string): boolean {
-  let start = 0;
-  for (;;) {
-    const end = text.indexOf('\n', start);
-    if ((end === -1 ? text.length : end) - start > MAX_FAST_LINE) return true;
-    if (end === -1) return false;
-    start = end + 1;
-  }
-}
-
-/** A `~:` or empty key: js-yaml names it 'null', `yaml` ''. ('null' written as a key falls back too.) */
-function hasNullKey(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(hasNullKey);
-  if (value === null || typeof value !== 'object') return false;
-  if (Object.hasOwn(value, 'null')) return true;
-  for (const key in value) {
-    if (hasNullKey((value as Record<string, unknown>)[key])) return true;
-  }
-  return false;
 }
 
 /**
- * Position of the node at `path` (or of its key, with `key: true`). When the path leads nowhere
- * (e.g. a required field that is missing) the deepest existing node is used.
+ * Position of the value at `path` (or of its key, with `key: true`). When the path leads nowhere
+ * (e.g. a required field that is missing) the deepest existing value is used.
  */
 export function positionAt(
   yaml: YamlFile,
   path: readonly PathSegment[],
   options: { key?: boolean } = {},
 ): SourcePosition {
-  const { line, col } = lineColAt(yaml, path, options);
-  return { file: yaml.file, line, col };
-}
-
-/**
- * `positionAt`, resolved when `line` or `col` is first read: plain data to every reader (spread,
- * JSON, deep equality), but the file's document is built only if someone looks. For positions kept
- * in the desired state, of which a plan reads none unless it has something to report.
- */
-export function lazyPositionAt(
-  yaml: YamlFile,
-  path: readonly PathSegment[],
-  options: { key?: boolean } = {},
-): SourcePosition {
-  if (documents.has(yaml)) return positionAt(yaml, path, options);
-  // Filled in rather than written as a literal: `{}` has room for the hidden field in the object itself.
-  const position: Partial<SourcePosition> = {};
-  position.file = yaml.file;
-  const pending: PendingPosition = { yaml, path, options, resolved: undefined };
-  Object.defineProperty(position, PENDING, { value: pending });
-  return Object.defineProperties(position, LAZY_LINE_COL) as SourcePosition;
-}
-
-/*
- * A large estate keeps tens of thousands of lazy positions. Getters written in an object literal are
- * new closures for each position, and such objects fall back to a slow dictionary layout (about
- * 750 bytes and 4 µs each on the bench machine); these share one pair of getters, which find what
- * to look up under a symbol that is not enumerable (so no reader of the position sees it), and take
- * about a third of that.
- */
-const PENDING = Symbol('pending position');
-
-interface PendingPosition {
-  yaml: YamlFile;
-  path: readonly PathSegment[];
-  options: { key?: boolean };
-  resolved: { line: number; col: number } | undefined;
-}
-
-function resolvePending(position: object): { line: number; col: number } {
-  const pending = (position as { [PENDING]: PendingPosition })[PENDING];
-  return (pending.resolved ??= lineColAt(pending.yaml, pending.path, pending.options));
-}
-
-const LAZY_LINE_COL: PropertyDescriptorMap = {
-  line: {
-    enumerable: true,
-    configurable: true,
-    get(this: object) {
-      return resolvePending(this).line;
-    },
-  },
-  col: {
-    enumerable: true,
-    configurable: true,
-    get(this: object) {
-      return resolvePending(this).col;
-    },
-  },
-};
-
-function lineColAt(
-  yaml: YamlFile,
-  path: readonly PathSegment[],
-  options: { key?: boolean },
-): { line: number; col: number } {
-  const { node, keyNode } = nodeAt(yaml, path);
-  const target = options.key && keyNode !== undefined ? keyNode : node;
-  const offset = rangeOf(target)?.[0] ?? rangeOf(keyNode)?.[0] ?? 0;
-  return located(yaml).lineCounter.linePos(offset);
+  const positions = positionsOf.get(yaml);
+  if (positions === undefined) return { file: yaml.file, line: 1, col: 1 };
+  const found = locate(yaml.value, positions, path);
+  const offset = options.key && found.key !== undefined ? found.key : found.start;
+  return { file: yaml.file, ...lineCol(positions.lineStarts, offset) };
 }
 
 /** The text written for the value at `path` (e.g. `1e5` before YAML read it as a number). */
 export function sourceTextAt(yaml: YamlFile, path: readonly PathSegment[]): string | undefined {
-  const range = rangeOf(nodeAt(yaml, path).node);
-  return range ? yaml.text.slice(range[0], range[1]) : undefined;
+  const positions = positionsOf.get(yaml);
+  if (positions === undefined) return undefined;
+  const { start, end } = locate(yaml.value, positions, path);
+  return yaml.text.slice(start, end);
 }
 
-function nodeAt(yaml: YamlFile, path: readonly PathSegment[]): { node: unknown; keyNode: unknown } {
-  const { doc } = located(yaml);
-  const { isAlias, isMap, isSeq } = yamlLib();
-  let node: unknown = doc.contents;
-  let keyNode: unknown;
-  let last: unknown = node;
+function locate(
+  root: unknown,
+  positions: YamlPositions,
+  path: readonly PathSegment[],
+): { start: number; end: number; key: number | undefined } {
+  const { index, offsets } = positions;
+  let [start, end] = positions.root;
+  let key: number | undefined;
+  let value = root;
   for (const segment of path) {
-    if (isAlias(node)) node = node.resolve(doc);
-    if (isMap(node)) {
-      const pair = node.items.find((p) => keyText(p.key) === String(segment));
-      if (pair === undefined) break;
-      keyNode = pair.key;
-      node = pair.value ?? pair.key;
-    } else if (isSeq(node)) {
-      const item: unknown = node.items[Number(segment)];
-      if (item === undefined) break;
-      keyNode = undefined;
-      node = item;
+    const slot = value !== null && typeof value === 'object' ? index.get(value) : undefined;
+    if (slot === undefined) break;
+    if (Array.isArray(value)) {
+      const i = Number(segment);
+      if (!Number.isInteger(i) || i < 0 || i >= value.length) break;
+      start = offsets[slot + 2 * i] ?? start;
+      end = offsets[slot + 2 * i + 1] ?? end;
+      key = undefined;
+      value = value[i];
     } else {
-      break;
+      const i = Object.keys(value as object).indexOf(String(segment));
+      if (i < 0) break;
+      key = offsets[slot + 3 * i];
+      start = offsets[slot + 3 * i + 1] ?? start;
+      end = offsets[slot + 3 * i + 2] ?? end;
+      value = (value as Record<string, unknown>)[String(segment)];
     }
-    last = node;
   }
-  return { node: last, keyNode };
+  return { start, end, key };
+}
+
+/** 1-based line and column of `offset`, as `yaml`'s LineCounter gives them. */
+function lineCol(lineStarts: readonly number[], offset: number): { line: number; col: number } {
+  let low = 0;
+  let high = lineStarts.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((lineStarts[mid] as number) < offset) low = mid + 1;
+    else high = mid;
+  }
+  if (lineStarts[low] === offset) return { line: low + 1, col: 1 };
+  if (low === 0) return { line: 1, col: offset + 1 };
+  return { line: low, col: offset - (lineStarts[low - 1] as number) + 1 };
 }
 
 /** `policies[0].rules[1].source`: how a data path is named in messages. */
@@ -466,47 +498,4 @@ export function describePath(root: unknown, path: readonly PathSegment[]): strin
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function keyText(key: unknown): string | undefined {
-  if (yamlLib().isScalar(key)) return String(key.value);
-  return typeof key === 'string' ? key : undefined;
-}
-
-function rangeOf(node: unknown): Node['range'] | undefined {
-  return (node as Partial<Pick<Node, 'range'>> | undefined)?.range;
-}
-
-function firstAliasPosition(
-  doc: Document.Parsed,
-  lineCounter: LineCounter,
-): { line: number; col: number } | undefined {
-  let offset: number | undefined;
-  const { visit } = yamlLib();
-  visit(doc, {
-    Alias(_key, node) {
-      offset = node.range?.[0];
-      return visit.BREAK;
-    },
-  });
-  return offset === undefined ? undefined : lineCounter.linePos(offset);
-}
-
-/** yaml's pretty messages add " at line L, column C:" and a code frame; the position is given apart. */
-function firstLine(message: string): string {
-  const line = message.split('\n')[0] ?? message;
-  return line.replace(/ at line \d+, column \d+:?\s*$/, '').trim();
-}
-
-function tooLarge(file: string, size: number): ReadResult {
-  const mib = (n: number) => (n / (1024 * 1024)).toFixed(1);
-  return fail(
-    'E_FILE_TOO_LARGE',
-    `'${file}' is ${mib(size)} MiB; files larger than ${mib(MAX_FILE_BYTES)} MiB are refused`,
-    { file },
-  );
-}
-
-function fail(code: string, message: string, at: { file: string }): ReadResult {
-  return { yaml: undefined, diagnostics: [diagnostic('error', code, message, at)] };
 }

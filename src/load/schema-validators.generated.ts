@@ -16,7 +16,7 @@ const schema11 = {
   properties: {
     policies: {
       description:
-        'Policy files or directories (searched recursively for *.yaml and *.yml, skipping hidden directories), relative to the directory of ecfence.yaml. Default `[policies]`.',
+        'Policy files or directories (searched recursively for *.yaml and *.yml, skipping hidden directories), relative to the directory of ecfence.yaml. Every path, symlinks followed, must stay inside that directory; a path or entry that cannot be read (missing, a dangling or looping symlink, unreadable, a FIFO, socket or device) stops the run. Default `[policies]`.',
       type: ['string', 'array'],
       minLength: 1,
       minItems: 1,
@@ -137,7 +137,7 @@ const schema11 = {
         },
         ca_file: {
           description:
-            'PEM file of an extra trusted CA, relative to the directory of ecfence.yaml. TLS verification is never switched off.',
+            'PEM file of an extra trusted CA, relative to the directory of ecfence.yaml and inside it (symlinks followed). TLS verification is never switched off.',
           type: 'string',
           minLength: 1,
         },
@@ -205,7 +205,7 @@ const schema12 = {
     },
     ca_file: {
       description:
-        'PEM file of an extra trusted CA, relative to the directory of ecfence.yaml. TLS verification is never switched off.',
+        'PEM file of an extra trusted CA, relative to the directory of ecfence.yaml and inside it (symlinks followed). TLS verification is never switched off.',
       type: 'string',
       minLength: 1,
     },

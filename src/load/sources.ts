@@ -2,7 +2,7 @@ import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { didYouMean, someOf } from '../model/suggest.js';
 import type { SourcePosition } from '../model/types.js';
-import { describePath, lazyPositionAt, positionAt } from './read-yaml.js';
+import { describePath, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
 
 /*
@@ -78,7 +78,7 @@ export function buildSourceTable(
     stack.push(name);
     decl.items.forEach((item, index) => {
       const path: PathSegment[] = ['sources', name, index];
-      const at = lazyPositionAt(decl.yaml, path);
+      const at = positionAt(decl.yaml, path);
       const label = describePath(decl.yaml.value, path);
       if (!isReference(item)) {
         out.push({ value: item, at, label });

@@ -21,10 +21,12 @@ function expectedOf(relPath: string): string[] {
 }
 
 function loadCase(relPath: string) {
+  // The file is copied beside a config of its own: policy paths must stay in the config's directory.
   const dir = makeProject({
-    'ecfence.yaml': `${BASE_CONFIG}policies: [${JSON.stringify(join(CORPUS, relPath))}]\n`,
+    'ecfence.yaml': `${BASE_CONFIG}policies: [${JSON.stringify(relPath)}]\n`,
+    [relPath]: readFileSync(join(CORPUS, relPath)),
   });
-  const result = load(CORPUS, { configPath: join(dir, 'ecfence.yaml') });
+  const result = load(dir);
   const expected = expectedOf(relPath);
   // A marker without @COL matches any column on its line.
   const actual = result.diagnostics.map((d) => {

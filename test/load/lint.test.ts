@@ -25,14 +25,16 @@ function expectedOf(file: string): string[] {
 }
 
 function loadLint(file: string, lint = '') {
+  // The file is copied beside a config of its own: policy paths must stay in the config's directory.
   const dir = makeProject({
-    'ecfence.yaml': `${BASE_CONFIG}${lint}policies: [${JSON.stringify(join(LINT, file))}]\n`,
+    'ecfence.yaml': `${BASE_CONFIG}${lint}policies: [${JSON.stringify(file)}]\n`,
+    [file]: readFileSync(join(LINT, file)),
   });
-  loadLint.lastConfig = join(dir, 'ecfence.yaml');
-  return load(LINT, { configPath: loadLint.lastConfig });
+  loadLint.lastProject = dir;
+  return load(dir);
 }
-/** The config the last `loadLint` wrote, to load the same project another way. */
-loadLint.lastConfig = '';
+/** The project the last `loadLint` wrote, to load it another way. */
+loadLint.lastProject = '';
 
 describe('lint corpus', () => {
   const files = readdirSync(LINT).filter((f) => f.endsWith('.yaml'));
@@ -50,7 +52,7 @@ describe('lint left for later (plan lints while its read is on the wire)', () =>
     '%s: the same desired state and, once run, the same findings in the same order',
     (file) => {
       const inline = loadLint(file);
-      const deferred = load(LINT, { configPath: loadLint.lastConfig, deferLint: true });
+      const deferred = load(loadLint.lastProject, { deferLint: true });
       expect(deferred.deferredLint, show(deferred)).toBeDefined();
       expect(deferred.desired).toEqual(inline.desired);
       const all = sortDiagnostics([...deferred.diagnostics, ...(deferred.deferredLint?.() ?? [])]);
@@ -61,7 +63,7 @@ describe('lint left for later (plan lints while its read is on the wire)', () =>
 
   test('never when a lint code is an error, or when anything else failed: then all is reported at once', () => {
     const promoted = loadLint('broad.yaml', 'lint:\n  errors: [W_OPEN_SOURCE]\n');
-    const promotedDeferred = load(LINT, { configPath: loadLint.lastConfig, deferLint: true });
+    const promotedDeferred = load(loadLint.lastProject, { deferLint: true });
     expect(promotedDeferred.deferredLint).toBeUndefined();
     expect(promotedDeferred.diagnostics).toEqual(promoted.diagnostics);
     expect(promotedDeferred.desired).toBeUndefined();

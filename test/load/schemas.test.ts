@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { compileSchemaModule, GENERATED_MODULES } from '../../scripts/compile-schemas.js';
 import { CONFIG_SCHEMA, POLICY_FILE_SCHEMA } from '../../src/load/schema.js';
 import type {
   WrittenAssociation,
@@ -216,4 +219,11 @@ describe('schemas document every field (the README reference is generated from t
     expect(undocumented(schema, schema, '')).toEqual([]);
     expect(typeof schema.description).toBe('string');
   });
+});
+
+test('the compiled schema validators are in step with schemas/ (npm run schemas rewrites them)', async () => {
+  for (const module of GENERATED_MODULES) {
+    const expected = await compileSchemaModule(resolve('.'), module);
+    expect(readFileSync(module.file, 'utf8'), module.file).toBe(expected);
+  }
 });
