@@ -303,7 +303,7 @@ deployments API and the Serverless API on one port; --flavor ece serves the ECE 
         type: 'string',
         value: 'FILE',
         complete: 'file',
-        help: 'JSON or YAML with deployments, projects, rulesets, traffic_filters (deployment tags: [{key, value}]; project tags: {key: value}; the format is in the README, "The emulator")',
+        help: 'a JSON (*.json) or YAML file of deployments, projects, rulesets, traffic_filters (deployment tags: [{key, value}]; project tags: {key: value}; the format is in the README, "The emulator")',
       },
       'api-key': {
         type: 'string',

@@ -34,3 +34,15 @@ export function apiError(status: number, code: string, message: string, fields?:
     fields && fields.length > 0 ? { code, message, fields } : { code, message },
   );
 }
+
+/** The emulator could not listen on its address (the port is in use, or not allowed). */
+export class EmulatorListenError extends Error {
+  override readonly name = 'EmulatorListenError';
+  constructor(host: string, port: number, code: string) {
+    super(
+      code === 'EADDRINUSE'
+        ? `cannot listen on ${host}:${port}: the port is in use (give another with --port, or --port 0 for any free one)`
+        : `cannot listen on ${host}:${port} (${code})`,
+    );
+  }
+}

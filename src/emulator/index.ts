@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../log.js';
-import { EmulatorSetupError } from './errors.js';
+import { EmulatorListenError, EmulatorSetupError } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { loadState, saveState } from './persist.js';
 import { applySeed, loadSeedData } from './seed.js';
@@ -35,7 +35,7 @@ export type {
   SeedData,
   ServerlessProjectType,
 } from './types.js';
-export { EmulatorSetupError } from './errors.js';
+export { EmulatorListenError, EmulatorSetupError } from './errors.js';
 export { loadSeedData } from './seed.js';
 
 /** How to start an emulator. */
@@ -116,7 +116,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     answers.clear();
     if (options.statePath !== undefined) saveState(options.statePath, state);
   };
-  persist();
+  try {
+    persist();
+  } catch (err) {
+    throw new EmulatorSetupError(
+      `cannot write emulator state file ${options.statePath ?? ''} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
   const faults = new FaultInjector(options.faults ?? {});
   const requestLog: RequestLogEntry[] = [];
   const ctx: ServerContext = {
@@ -139,9 +145,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     : createHttpServer(handler);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new EmulatorListenError(host, options.port ?? 0, err.code ?? err.message)),
+    );
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

@@ -1,16 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readInputFile } from '../load/input-files.js';
 import { EmulatorSetupError } from './errors.js';
 import { newHexId } from './ids.js';
 import { createEmptyState } from './state.js';
 import type { EmulatorState } from './types.js';
 
+/** Largest seed or state file read: far above any estate the benchmark seeds (~7 MB for 5,000 rulesets). */
+export const MAX_EMULATOR_FILE_BYTES = 256 * 1024 * 1024;
+
 /** Loads a state file written by `saveState`; undefined when the file does not exist. */
 export function loadState(path: string): EmulatorState | undefined {
   if (!existsSync(path)) return undefined;
+  const read = readInputFile(path, path, MAX_EMULATOR_FILE_BYTES);
+  if ('diagnostics' in read) {
+    throw new EmulatorSetupError(`emulator state: ${read.diagnostics.map((d) => d.message).join('; ')}`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(read.text);
   } catch (err) {
     throw new EmulatorSetupError(`emulator state file ${path} is not valid JSON: ${(err as Error).message}`);
   }

@@ -1,4 +1,9 @@
-import { startEmulator, type FaultConfig } from '../../emulator/index.js';
+import {
+  EmulatorListenError,
+  EmulatorSetupError,
+  startEmulator,
+  type FaultConfig,
+} from '../../emulator/index.js';
 import { UserInputError } from '../../model/errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -44,16 +49,27 @@ export async function runEmulator(flags: Flags, io: Io): Promise<ExitCode> {
     seed: numberFlag(flags, 'fault-seed', 0, Number.MAX_SAFE_INTEGER),
   };
   const port = numberFlag(flags, 'port', 0, 65535) ?? 9243;
-  const emulator = await startEmulator({
-    flavor,
-    host,
-    port,
-    statePath: flags['state'] as string | undefined,
-    seed: flags['seed'] as string | undefined,
-    faults,
-    apiKeys: flags['api-key'] as string[] | undefined,
-    logger: loggerFor(flags, io),
-  });
+  let emulator;
+  try {
+    emulator = await startEmulator({
+      flavor,
+      host,
+      port,
+      statePath: flags['state'] as string | undefined,
+      seed: flags['seed'] as string | undefined,
+      faults,
+      apiKeys: flags['api-key'] as string[] | undefined,
+      logger: loggerFor(flags, io),
+    });
+  } catch (error) {
+    // A bad seed or state file is bad input (exit 3); a port in use is one line and exit 1.
+    if (error instanceof EmulatorSetupError) throw new UserInputError(error.message);
+    if (error instanceof EmulatorListenError) {
+      io.stderr(`error: ${error.message}\n`);
+      return EXIT.error;
+    }
+    throw error;
+  }
   io.stdout(`ecfence emulator (${flavor}) listening on ${emulator.url}\n`);
   io.stderr(`endpoint for ecfence.yaml: ${emulator.url}   (Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
