@@ -13,6 +13,8 @@ import type { ProjectType } from '../src/model/types.js';
 export type EstateFlavor = 'ess' | 'serverless';
 
 export const RULES_PER_POLICY = 20;
+/** The largest estate one organisation can hold: 512 policies of 128 rules. */
+export const LARGEST_ESTATE = { size: 512, rulesPerPolicy: 128 } as const;
 export const ASSOCIATIONS_PER_POLICY = 3;
 export const ENVIRONMENT = 'bench';
 const REGIONS = ['aws-us-east-1', 'gcp-us-central1'] as const;
@@ -46,6 +48,8 @@ export interface EstateTarget {
 export interface Estate {
   flavor: EstateFlavor;
   size: number;
+  /** Rules of each policy (RULES_PER_POLICY unless a scenario asks for more). */
+  rulesPerPolicy: number;
   policies: EstatePolicy[];
   targets: EstateTarget[];
 }
@@ -63,12 +67,18 @@ function idOf(kind: string, index: number): string {
   return `${kind}${index.toString(16).padStart(31, '0')}`;
 }
 
-function rulesOf(index: number): EstateRule[] {
+/**
+ * `count` distinct, non-overlapping networks in the /24 of policy `index`: the largest power-of-two
+ * blocks that fit (/29 for 20 rules, /31 for 128).
+ */
+function rulesOf(index: number, count: number): EstateRule[] {
   const a = 10 + (Math.floor(index / 65_536) % 200);
   const b = (index >> 8) & 255;
   const c = index & 255;
-  return Array.from({ length: RULES_PER_POLICY }, (_, j) => ({
-    source: `${a}.${b}.${c}.${j * 8}/29`,
+  const step = 2 ** Math.floor(Math.log2(256 / count));
+  const prefix = 32 - Math.log2(step);
+  return Array.from({ length: count }, (_, j) => ({
+    source: `${a}.${b}.${c}.${j * step}/${prefix}`,
     // Half the rules carry a description, so both absent and present fields are compared.
     ...(j % 2 === 0 ? { description: `Rule ${j} of policy ${index}` } : {}),
   }));
@@ -90,7 +100,14 @@ function targetsByRegion(targets: readonly EstateTarget[]): Map<string, number[]
 }
 
 /** The estate in sync: what the emulator is seeded with and what the base YAML declares. */
-export function generateEstate(flavor: EstateFlavor, size: number): Estate {
+export function generateEstate(
+  flavor: EstateFlavor,
+  size: number,
+  rulesPerPolicy: number = RULES_PER_POLICY,
+): Estate {
+  if (!Number.isInteger(rulesPerPolicy) || rulesPerPolicy < 1 || rulesPerPolicy > 128) {
+    throw new Error(`rules per policy must be a whole number from 1 to 128 (got ${rulesPerPolicy})`);
+  }
   const targetCount = Math.max(8, Math.ceil(size / 2));
   const targets: EstateTarget[] = Array.from({ length: targetCount }, (_, i) => {
     const region = REGIONS[i % REGIONS.length] ?? REGIONS[0];
@@ -117,11 +134,11 @@ export function generateEstate(flavor: EstateFlavor, size: number): Estate {
       name: policyName(i),
       region,
       description: `Benchmark policy ${i}`,
-      rules: rulesOf(i),
+      rules: rulesOf(i, rulesPerPolicy),
       targets: [...picks],
     };
   });
-  return { flavor, size, policies, targets };
+  return { flavor, size, rulesPerPolicy, policies, targets };
 }
 
 /**
@@ -153,7 +170,9 @@ export function changeEstate(base: Estate): { estate: Estate; summary: ChangeSum
     }
     summary.updated += 1;
     const [first, ...rest] = p.rules;
-    const changedFirst = { ...first, source: (first?.source ?? '10.0.0.0/29').replace(/\/29$/, '/30') };
+    // The first network halved: still inside the policy's /24, still distinct from the others.
+    const source = (first?.source ?? '10.0.0.0/29').replace(/\/(\d+)$/, (_, bits) => `/${Number(bits) + 1}`);
+    const changedFirst = { ...first, source };
     policies.push({ ...p, description: `${p.description} (changed)`, rules: [changedFirst, ...rest] });
   });
   for (let k = 0; k < summary.deleted; k++) {
@@ -172,7 +191,7 @@ export function changeEstate(base: Estate): { estate: Estate; summary: ChangeSum
       name: `${policyName(index)}-new`,
       region,
       description: `Benchmark policy ${index}`,
-      rules: rulesOf(index),
+      rules: rulesOf(index, base.rulesPerPolicy),
       targets: [...targets],
     });
   }

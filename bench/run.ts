@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureCore, type CoreMeasure } from './core.js';
-import type { EstateFlavor } from './estate.js';
+import { LARGEST_ESTATE, type EstateFlavor } from './estate.js';
 import { BUILT, measureNode, median } from './measure.js';
 import { judgeTargets, renderReport, type BenchReport, type Machine, type StartupMeasure } from './report.js';
 import { runEstate, type EstateResult } from './scenarios.js';
 
 const USAGE = `Usage: npm run bench -- [--sizes 100,1000,5000] [--latency 20] [--concurrency 8]
                          [--flavors ess,serverless] [--core-size 10000] [--empty-apply-max N]
-                         [--plan-runs 5] [--no-baseline] [--quick] [--out FILE] [--json FILE]`;
+                         [--plan-runs 5] [--no-baseline] [--no-largest] [--quick] [--out FILE] [--json FILE]`;
 
 export interface BenchOptions {
   sizes: number[];
@@ -26,6 +26,8 @@ export interface BenchOptions {
   /** Largest N for which `apply, from empty` runs. */
   emptyApplyMax: number;
   baseline: boolean;
+  /** Also plan the largest estate one organisation can hold (LARGEST_ESTATE). */
+  largest: boolean;
   /** Measured runs of each plan scenario, after a warm-up run. */
   planRuns: number;
   versionRuns: number;
@@ -61,6 +63,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'empty-apply-max': { type: 'string' },
       'plan-runs': { type: 'string' },
       'no-baseline': { type: 'boolean' },
+      'no-largest': { type: 'boolean' },
       quick: { type: 'boolean' },
       out: { type: 'string' },
       json: { type: 'string' },
@@ -88,6 +91,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       quick ? 1000 : Number.MAX_SAFE_INTEGER,
     ),
     baseline: values['no-baseline'] !== true,
+    largest: values['no-largest'] !== true && !quick,
     planRuns: wholeNumber(values['plan-runs'], 'plan-runs', quick ? 3 : 5, 1),
     versionRuns: quick ? 5 : 15,
     ...(values.out !== undefined ? { out: values.out } : {}),
@@ -161,6 +165,27 @@ export async function runBench(
         }),
       );
       progress(`${flavor} N=${size}: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
+  }
+  if (options.largest) {
+    // Its plans only: the apply scenarios of the sized estates measure the executor already.
+    for (const flavor of options.flavors) {
+      estates.push(
+        await runEstate(
+          flavor,
+          LARGEST_ESTATE.size,
+          {
+            latencyMs: options.latencyMs,
+            concurrency: options.concurrency,
+            applyChanged: false,
+            applyFromEmpty: false,
+            baseline: false,
+            planRuns: options.planRuns,
+            progress,
+          },
+          LARGEST_ESTATE.rulesPerPolicy,
+        ),
+      );
     }
   }
   const reportOptions = {

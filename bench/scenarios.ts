@@ -12,6 +12,7 @@ import {
   associationCount,
   changeEstate,
   generateEstate,
+  RULES_PER_POLICY,
   seedOf,
   writeProject,
   type ChangeSummary,
@@ -36,6 +37,7 @@ export interface RequestCounts {
 export interface ScenarioResult {
   flavor: EstateFlavor;
   size: number;
+  rulesPerPolicy: number;
   scenario: ScenarioName;
   exitCode: number;
   /** Plan operations (plan/apply) or resources read (baseline). */
@@ -67,6 +69,7 @@ export interface ScenarioResult {
 export interface EstateResult {
   flavor: EstateFlavor;
   size: number;
+  rulesPerPolicy: number;
   policies: number;
   associations: number;
   targets: number;
@@ -157,6 +160,7 @@ function cliResult(
   const result: ScenarioResult = {
     flavor: estate.flavor,
     size: estate.size,
+    rulesPerPolicy: estate.rulesPerPolicy,
     scenario,
     exitCode: measure.exitCode,
     operations: operationsOf(measure.stdout),
@@ -253,6 +257,7 @@ async function runBaseline(emulator: EmulatorProcess, estate: Estate, dir: strin
   return {
     flavor: estate.flavor,
     size: estate.size,
+    rulesPerPolicy: estate.rulesPerPolicy,
     scenario: 'baseline read',
     exitCode: reported.failed === 0 ? 0 : 1,
     operations: estate.policies.length + associationCount(estate),
@@ -268,12 +273,16 @@ export async function runEstate(
   flavor: EstateFlavor,
   size: number,
   options: EstateOptions,
+  rulesPerPolicy: number = RULES_PER_POLICY,
 ): Promise<EstateResult> {
-  const base = generateEstate(flavor, size);
+  const base = generateEstate(flavor, size, rulesPerPolicy);
   const { estate: changed, summary } = changeEstate(base);
   const scenarios: ScenarioResult[] = [];
-  const dir = mkdtempSync(join(tmpdir(), `ecfence-bench-${flavor}-${size}-`));
-  const say = (text: string): void => options.progress(`${flavor} N=${size}: ${text}`);
+  const dir = mkdtempSync(join(tmpdir(), `ecfence-bench-${flavor}-${size}x${rulesPerPolicy}-`));
+  const say = (text: string): void =>
+    options.progress(
+      `${flavor} N=${size}${rulesPerPolicy === RULES_PER_POLICY ? '' : ` × ${rulesPerPolicy} rules`}: ${text}`,
+    );
   const emulatorFlavor = 'cloud';
   // Requests of one live-state read, as the first plan measured it.
   let readCost = 0;
@@ -345,6 +354,7 @@ export async function runEstate(
   return {
     flavor,
     size,
+    rulesPerPolicy,
     policies: base.policies.length,
     associations: associationCount(base),
     targets: base.targets.length,

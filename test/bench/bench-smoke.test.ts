@@ -38,6 +38,18 @@ describe('bench estate generator', () => {
     expect(baselinePaths(estate)).toHaveLength(40 + 120);
   });
 
+  it('makes the largest estate of an organisation: 128 distinct networks per policy, in its /24', () => {
+    const estate = generateEstate('ess', 12, 128);
+    for (const p of estate.policies) {
+      const sources = p.rules.map((r) => r.source);
+      expect(new Set(sources).size).toBe(128);
+      expect(sources.every((x) => /^\d+\.\d+\.\d+\.\d+\/31$/.test(x))).toBe(true);
+    }
+    const changed = changeEstate(estate).estate.policies[0]?.rules[0]?.source;
+    expect(changed).toMatch(/\/32$/);
+    expect(() => generateEstate('ess', 1, 129)).toThrow(/1 to 128/);
+  });
+
   it('changes every tenth policy and keeps the policy count', () => {
     const base = generateEstate('serverless', 100);
     const { estate, summary } = changeEstate(base);
