@@ -5,7 +5,7 @@
  * policies.example/ names and one policy nobody declared, then runs the real CLI: plan, apply,
  * plan again (no changes).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,11 +63,13 @@ async function main(): Promise<number> {
   const ece = await startEmulator({ flavor: 'ece', port: 0, seed: eceSeed });
   const dir = mkdtempSync(join(tmpdir(), 'ecfence-demo-'));
   try {
-    // The example repository as committed, pointed at the emulators instead of Elastic Cloud.
+    // The example repository as committed, pointed at the emulators instead of Elastic Cloud. Its
+    // policy files are copied beside the config: policy paths must stay in the config's directory.
+    cpSync(join(examples, 'policies'), join(dir, 'policies'), { recursive: true });
     writeFileSync(
       join(dir, 'ecfence.yaml'),
       [
-        `policies: [${JSON.stringify(join(examples, 'policies'))}]`,
+        'policies: [policies]',
         'environments:',
         '  hosted-prod:',
         '    api: ess',
