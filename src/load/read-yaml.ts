@@ -100,7 +100,9 @@ function parseYaml(text: string): Parsed {
     parseDocument(text, {
       lineCounter,
       schema: 'core',
-      uniqueKeys: true,
+      // Duplicate keys are found while positions are indexed (`yaml`'s own check compares each
+      // key with every other: a mapping of 20,000 keys took seconds, a 5 MiB file hours).
+      uniqueKeys: false,
       prettyErrors: false,
       // Problems are diagnostics, never process warnings on stderr.
       logLevel: 'error',
@@ -159,16 +161,8 @@ function parseYaml(text: string): Parsed {
   }
   const builder = new PositionsBuilder();
   const root = builder.rangeOf(contents);
-  const badKey = builder.add(contents, value);
-  if (badKey !== undefined) {
-    return failed([
-      problem(
-        'E_YAML',
-        badKey,
-        () => 'a key must be a plain value (a name or a number), not a list, a mapping or an alias',
-      ),
-    ]);
-  }
+  builder.add(contents, value);
+  if (builder.problems.length > 0) return failed(builder.problems);
   return {
     value,
     positions: { lineStarts, root, index: builder.index, offsets: Int32Array.from(builder.offsets) },
@@ -196,42 +190,10 @@ function problem(code: string, offset: number, message: (file: string) => string
   return { severity: 'error', code, offset, message };
 }
 
-/** The first error of the file; every duplicate key when the file has no other error. */
+/** The first error of the file: what follows a syntax error cannot be trusted. */
 function errorProblems(doc: Document.Parsed): Problem[] {
-  const errors = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0]);
-  const syntax = errors.find((e) => e.code !== 'DUPLICATE_KEY');
-  if (syntax !== undefined) {
-    const first = errors[0] ?? syntax;
-    if (first.code !== 'DUPLICATE_KEY') return [syntaxProblem(first.code, first.message, first.pos[0])];
-  }
-  return errors
-    .filter((e) => e.code === 'DUPLICATE_KEY')
-    .map((e) => {
-      const key = keyAt(doc, e.pos[0]);
-      const shown = key !== undefined && key.length <= 60 ? ` '${key}'` : '';
-      return problem(
-        'E_DUPLICATE_KEY',
-        e.pos[0],
-        () =>
-          `duplicate key${shown}: each key may appear once in a mapping (true, True and TRUE are the same key)`,
-      );
-    });
-}
-
-/** The text of the map key that starts at `offset`, as the data names it. */
-function keyAt(doc: Document.Parsed, offset: number): string | undefined {
-  const { isScalar, visit } = yamlLib();
-  let found: string | undefined;
-  visit(doc, {
-    Pair(_key, pair) {
-      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
-        found = keyText(pair.key.value);
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
+  const first = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0])[0];
+  return first === undefined ? [] : [syntaxProblem(first.code, first.message, first.pos[0])];
 }
 
 const MISALIGNED =
@@ -294,7 +256,7 @@ const SYNTAX_MESSAGES: readonly { code: string; match?: RegExp; say: string }[] 
   { code: 'MULTIPLE_TAGS', say: 'a value can have one tag (!tag)' },
   { code: 'BAD_PROP_ORDER', say: "an anchor or tag must come after '- ' or ': ', not before it" },
   { code: 'BAD_DIRECTIVE', say: "a '%' directive line that YAML 1.2 does not know" },
-  { code: 'RESOURCE_EXHAUSTION', say: 'too many aliases: is this an alias bomb?' },
+  { code: 'RESOURCE_EXHAUSTION', say: 'lists or mappings nested too deeply to be read' },
 ];
 
 const UNKNOWN_ANCHOR = 'an alias (*name) to an anchor (&name) that is not defined above it';
@@ -349,10 +311,15 @@ function keyText(key: unknown): string {
   return key === null ? '' : String(key);
 }
 
-/** Builds `YamlPositions.index` and `offsets` by walking the document beside its data. */
+/**
+ * Builds `YamlPositions.index` and `offsets` by walking the document beside its data, and finds
+ * what the data cannot hold: a key that is not a plain value, a key written twice. Keys are
+ * compared as the data names them, so `true`, `True` and `TRUE` are one key, and so are `1` and `"1"`.
+ */
 class PositionsBuilder {
   readonly index = new Map<object, number>();
   readonly offsets: number[] = [];
+  readonly problems: Problem[] = [];
   readonly #lib = yamlLib();
 
   rangeOf(node: unknown): [number, number] {
@@ -360,12 +327,10 @@ class PositionsBuilder {
     return range ? [range[0], range[1]] : [0, 0];
   }
 
-  /** Indexes `node` (whose data is `data`) and everything under it; the offset of a bad key, if any. */
-  add(node: unknown, data: unknown): number | undefined {
+  /** Indexes `node` (whose data is `data`) and everything under it. */
+  add(node: unknown, data: unknown): void {
     // An alias's data is its anchor's, indexed where the anchor is.
-    if (data === null || typeof data !== 'object' || this.index.has(data) || this.#lib.isAlias(node)) {
-      return undefined;
-    }
+    if (data === null || typeof data !== 'object' || this.index.has(data) || this.#lib.isAlias(node)) return;
     const offsets = this.offsets;
     if (this.#lib.isSeq(node) && Array.isArray(data)) {
       this.index.set(data, offsets.length);
@@ -374,40 +339,52 @@ class PositionsBuilder {
         const range = (item as Partial<Pick<Node, 'range'>> | null)?.range;
         offsets.push(range?.[0] ?? 0, range?.[1] ?? 0);
       }
-      for (let i = 0; i < items.length; i++) {
-        const bad = this.add(items[i], data[i]);
-        if (bad !== undefined) return bad;
-      }
-      return undefined;
+      for (let i = 0; i < items.length; i++) this.add(items[i], data[i]);
+      return;
     }
-    if (!this.#lib.isMap(node)) return undefined;
+    if (!this.#lib.isMap(node)) return;
     const pairs = node.items as Pair[];
     const record = data as Record<string, unknown>;
     // Object.keys lists integer-like keys first, whatever order they were written in.
     const keys = Object.keys(record);
-    const names: string[] = [];
+    const byName = new Map<string, Pair>();
+    const problems = this.problems.length;
     let ordered = keys.length === pairs.length;
     for (let i = 0; i < pairs.length; i++) {
-      const key = (pairs[i] as Pair).key;
-      if (!this.#lib.isScalar(key)) return this.rangeOf(key)[0];
-      const name = keyText(key.value);
-      names.push(name);
+      const pair = pairs[i] as Pair;
+      if (!this.#lib.isScalar(pair.key)) {
+        this.problems.push(problem('E_YAML', this.rangeOf(pair.key)[0], () => NOT_PLAIN_KEY));
+        continue;
+      }
+      const name = keyText(pair.key.value);
+      if (byName.has(name)) {
+        this.problems.push(problem('E_DUPLICATE_KEY', this.rangeOf(pair.key)[0], () => duplicateKey(name)));
+        continue;
+      }
+      byName.set(name, pair);
       if (keys[i] !== name) ordered = false;
     }
-    const inOrder = ordered ? pairs : keys.map((key) => pairs[names.indexOf(key)] as Pair);
+    if (this.problems.length > problems) {
+      // The file is refused: no positions are needed, only the problems further in.
+      for (const [name, pair] of byName) this.add(pair.value, record[name]);
+      return;
+    }
+    const inOrder = ordered ? pairs : keys.map((key) => byName.get(key) as Pair);
     this.index.set(record, offsets.length);
     for (const pair of inOrder) {
       const keyStart = (pair.key as Node).range?.[0] ?? 0;
       const range = (pair.value as Partial<Pick<Node, 'range'>> | null)?.range;
       offsets.push(keyStart, range?.[0] ?? keyStart, range?.[1] ?? keyStart);
     }
-    for (let i = 0; i < inOrder.length; i++) {
-      const pair = inOrder[i] as Pair;
-      const bad = this.add(pair.value, record[ordered ? (names[i] as string) : (keys[i] as string)]);
-      if (bad !== undefined) return bad;
-    }
-    return undefined;
+    for (let i = 0; i < inOrder.length; i++) this.add((inOrder[i] as Pair).value, record[keys[i] as string]);
   }
+}
+
+const NOT_PLAIN_KEY = 'a key must be a plain value (a name or a number), not a list, a mapping or an alias';
+
+function duplicateKey(name: string): string {
+  const shown = name.length <= 60 ? ` '${name}'` : '';
+  return `duplicate key${shown}: each key may appear once in a mapping (true, True and TRUE are the same key)`;
 }
 
 /**
@@ -454,7 +431,7 @@ function locate(
       key = undefined;
       value = value[i];
     } else {
-      const i = Object.keys(value as object).indexOf(String(segment));
+      const i = indexOfKey(value as object, String(segment));
       if (i < 0) break;
       key = offsets[slot + 3 * i];
       start = offsets[slot + 3 * i + 1] ?? start;
@@ -463,6 +440,21 @@ function locate(
     }
   }
   return { start, end, key };
+}
+
+/** Key indexes of the large mappings positions were asked in (a lookup is then not a scan). */
+const keyIndexes = new WeakMap<object, Map<string, number>>();
+
+/** Where `key` is in `Object.keys(record)`, the order of its slots in `offsets`; -1 if absent. */
+function indexOfKey(record: object, key: string): number {
+  let byKey = keyIndexes.get(record);
+  if (byKey === undefined) {
+    const keys = Object.keys(record);
+    if (keys.length <= 16) return keys.indexOf(key);
+    byKey = new Map(keys.map((k, i) => [k, i]));
+    keyIndexes.set(record, byKey);
+  }
+  return byKey.get(key) ?? -1;
 }
 
 /** 1-based line and column of `offset`, as `yaml`'s LineCounter gives them. */

@@ -79,6 +79,7 @@ describe('tricky texts read as YAML 1.2 core', () => {
 const REFUSED: readonly [name: string, text: string, diagnostic: string, message: RegExp][] = [
   ['True next to true', 'True: 1\ntrue: 2\n', '2:1 E_DUPLICATE_KEY', /duplicate key 'true'/],
   ['a quoted and a plain spelling of one key', 'a: 1\n"a": 2\n', '2:1 E_DUPLICATE_KEY', /'a'/],
+  ['a number and a string that name the same key', '1: a\n"1": b\n', '2:1 E_DUPLICATE_KEY', /'1'/],
   [
     'a list item one column deeper than its siblings',
     'rules:\n  - source: a\n   - source: b\n',
@@ -106,6 +107,13 @@ describe('texts refused, each with one diagnostic in our words', () => {
     expect(result.messages[0]).toMatch(message);
     // The library's own words (its API names, its codes) never reach the user.
     expect(result.messages[0]).not.toMatch(/parseAllDocuments|YAML\.|[A-Z]{2,}_[A-Z]{2,}/);
+  });
+
+  test('lists nested deeper than the parser can go are refused, not a crash', () => {
+    // Where the parser gives up depends on the stack it has: only the line is fixed.
+    const result = read(`a: ${'['.repeat(20000)}${']'.repeat(20000)}\n`);
+    expect(result.diagnostics).toEqual([expect.stringMatching(/^1:\d+ E_YAML$/)]);
+    expect(result.messages[0]).toMatch(/nested too deeply/);
   });
 
   test('an indentation slip is one error where it happened, not a cascade', () => {
