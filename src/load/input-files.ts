@@ -66,6 +66,14 @@ export function confinePath(root: InputRoot, abs: string): { real: string } | Pa
         'is outside the repository: paths must stay inside the directory that holds ecfence.yaml (symlinks included); it was not read',
     };
   }
+  // git's own files are not input, and a checkout may keep a token in .git/config.
+  if (relative(root.real, real).split(sep)[0] === '.git') {
+    return {
+      code: 'E_PATH_OUTSIDE',
+      reason:
+        "leads into the repository's .git directory (git's own files, which may hold credentials); it was not read",
+    };
+  }
   return { real };
 }
 

@@ -145,6 +145,16 @@ const CASES: PathCase[] = [
     names: 'policies/everything',
   },
   {
+    name: "a symlink in the policies tree into the repository's .git directory",
+    setup: (dir) => {
+      mkdirSync(join(dir, '.git'));
+      writeFileSync(join(dir, '.git', 'config'), `extraheader: "AUTHORIZATION: basic ${SECRET}"\n`);
+      symlinkSync(join(dir, '.git', 'config'), join(dir, 'policies', 'git.yaml'));
+    },
+    code: 'E_PATH_OUTSIDE',
+    names: 'policies/git.yaml',
+  },
+  {
     name: 'ecfence.yaml itself a symlink out of its directory',
     setup: (dir) => {
       const config = join(dir, 'ecfence.yaml');
