@@ -217,12 +217,17 @@ export function collectPolicyFiles(
 ): { files: PolicyFilePath[]; diagnostics: Diagnostic[] } {
   const files: PolicyFilePath[] = [];
   const diagnostics: Diagnostic[] = [];
-  const seen = new Set<string>([configReal]);
+  const seen = new Set<string>();
   const walked = new Set<string>();
   const shown = (abs: string) => relative(root.dir, abs) || '.';
 
+  // Policy files met (read now or already), so that a directory is called empty only when it is.
+  let met = 0;
   const walk = (dir: string, realDir: string, at: SourcePosition, entry: string): void => {
-    if (walked.has(realDir)) return;
+    if (walked.has(realDir)) {
+      met++;
+      return;
+    }
     walked.add(realDir);
     let names: string[];
     try {
@@ -283,17 +288,20 @@ export function collectPolicyFiles(
       report('E_SPECIAL_FILE', `is ${kind}: policy paths must be regular files or directories`);
       return;
     }
-    if (!wanted || seen.has(confined.real)) return;
+    // The config file is never a policy file.
+    if (!wanted || confined.real === configReal) return;
+    met++;
+    if (seen.has(confined.real)) return;
     seen.add(confined.real);
     files.push({ abs, real: confined.real });
   };
 
   for (const entry of entries) {
     const abs = resolve(root.dir, entry.value);
-    const before = files.length;
+    const metBefore = met;
     const errorsBefore = diagnostics.length;
     visit(abs, entry.at, entry.value, true);
-    if (files.length === before && diagnostics.length === errorsBefore && isDirectory(abs)) {
+    if (met === metBefore && diagnostics.length === errorsBefore && isDirectory(abs)) {
       diagnostics.push(
         diagnostic(
           'warning',

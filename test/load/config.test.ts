@@ -383,6 +383,16 @@ describe('policy paths', () => {
     expect(result.desired).toBeDefined();
   });
 
+  test('a directory whose files another entry already read is not called empty', () => {
+    const dir = makeProject({
+      'ecfence.yaml': `policies: [policies/team, policies]\n${CONFIG}`,
+      'policies/team/a.yaml': 'environment: cloud\npolicies: []\n',
+    });
+    const result = load(dir);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.files).toEqual(['policies/team/a.yaml']);
+  });
+
   test('paths in diagnostics are relative to the cwd', () => {
     const dir = project(CONFIG, { 'policies/bad.yaml': 'environment: nope\n' });
     const result = load(join(dir, 'policies'), { configPath: '../ecfence.yaml' });
