@@ -40,9 +40,9 @@ const cases: [name: string, args: string[], stderr: RegExp][] = [
   ],
   ['a state file that is a directory', ['--state', 'a-directory'], /a-directory.*a directory/],
   ['a latency that is not a number', ['--latency', 'soon'], /--latency must be a number/],
-  ['a flavor that does not exist', ['--flavor', 'gcp'], /--flavor must be cloud or ece/],
+  ['a flavor that does not exist', ['--flavor', 'gcp'], /--flavor must be one of cloud, ece/],
   ['a host that is not loopback', ['--host', '0.0.0.0'], /--host must be a loopback address/],
-  ['an unknown flag', ['--seeds', 'x'], /Unknown option '--seeds'/],
+  ['an unknown flag', ['--seeds', 'x'], /unknown option '--seeds'/],
 ];
 
 describe.concurrent('bad emulator input exits 3 with the file and where', () => {
