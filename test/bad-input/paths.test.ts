@@ -165,6 +165,12 @@ const CASES: PathCase[] = [
     names: 'ecfence.yaml',
   },
   {
+    name: 'a file in the policies tree that is not a mapping (say, a key) is refused unquoted',
+    setup: (dir) => writeFileSync(join(dir, 'policies', 'key.yaml'), `- ${SECRET}\n`),
+    code: 'E_NOT_MAPPING',
+    names: 'policies/key.yaml',
+  },
+  {
     name: 'a ca_file outside the repository',
     setup: (dir) =>
       writeFileSync(
