@@ -5,9 +5,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
 import { makeProject, runCli } from '../support/cli.js';
+import { emulatorPerCase } from '../support/emulator-http.js';
 import { BASE_FILES, CASES, DEPLOYMENT, KEY, REGION, type BadInputCase } from './cases.js';
 
 const seed = { deployments: [{ id: DEPLOYMENT, name: 'prod', region: REGION }] };
@@ -47,14 +48,7 @@ describe('bad-input corpus', () => {
 });
 
 describe.concurrent('bad input exits 3, says where, sends nothing', () => {
-  const emulators: Emulator[] = [];
-  beforeAll(async () => {
-    for (let i = 0; i < CASES.length; i++)
-      emulators.push(await startEmulator({ flavor: 'cloud', port: 0, seed }));
-  });
-  afterAll(async () => {
-    await Promise.all(emulators.map((e) => e.close()));
-  });
+  const emulators = emulatorPerCase(CASES.length, { flavor: 'cloud', port: 0, seed });
 
   it.for(CASES.map((c, i) => [c.name, i] as const))('%s', async ([, index], { expect }) => {
     const c = CASES[index];

@@ -10,9 +10,9 @@ import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'n
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { makeProject, runCli } from '../support/cli.js';
+import { emulatorPerCase } from '../support/emulator-http.js';
 import { BASE_FILES, DEPLOYMENT, KEY, REGION } from './cases.js';
 
 /** Text of a file outside the repository: none of it may appear in any output. */
@@ -225,13 +225,8 @@ const seed = {
 };
 
 describe.concurrent('unreadable, outside and special paths exit 3, named, with no request', () => {
-  const emulators: Emulator[] = [];
-  beforeAll(async () => {
-    for (let i = 0; i < CASES.length; i++)
-      emulators.push(await startEmulator({ flavor: 'cloud', port: 0, seed }));
-  });
-  afterAll(async () => {
-    await Promise.all(emulators.map((e) => e.close()));
+  const emulators = emulatorPerCase(CASES.length, { flavor: 'cloud', port: 0, seed });
+  afterAll(() => {
     for (const server of servers) server.close();
   });
 

@@ -1,4 +1,5 @@
-import type { Emulator } from '../../src/emulator/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 
 /** A response as the tests look at it: status, lower-cased headers, parsed JSON body (or undefined). */
 export interface CallResult {
@@ -41,3 +42,18 @@ export async function call(
 /** Shorthand for typed access to a JSON body in assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyJson = any;
+
+/**
+ * One emulator per case of a suite whose cases run side by side (each then counts its own
+ * requests): started before the cases, closed after them. The array fills in `beforeAll`.
+ */
+export function emulatorPerCase(count: number, options: EmulatorOptions): Emulator[] {
+  const emulators: Emulator[] = [];
+  beforeAll(async () => {
+    for (let i = 0; i < count; i++) emulators.push(await startEmulator(options));
+  });
+  afterAll(async () => {
+    await Promise.all(emulators.map((e) => e.close()));
+  });
+  return emulators;
+}
