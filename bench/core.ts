@@ -3,7 +3,7 @@
  * YAML and no HTTP. Shows whether the core stays linear in N (no quadratic rule or association
  * matching).
  */
-import { CAPABILITIES } from '../src/backends/capabilities.js';
+import { CAPABILITIES } from '../src/model/capabilities.js';
 import { fingerprintOf } from '../src/model/canonical.js';
 import type {
   DesiredState,

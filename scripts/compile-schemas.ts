@@ -3,7 +3,7 @@
  * spend a few hundred milliseconds generating the same code with ajv at start-up. Two modules:
  * the YAML's (config and policy files), which every command loads, and the plan file's, which
  * only `apply PLANFILE` loads (it is large, so it stays out of every other command's start-up).
- * `npm run schemas` rewrites them; test/load/yaml-paths.test.ts fails when one is out of step
+ * `npm run schemas` rewrites them; test/load/schemas.test.ts fails when one is out of step
  * with schemas/.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,10 +17,10 @@ import { format, resolveConfig } from 'prettier';
 /** Each generated module: where it goes (from the repository root) and its exports → schema file. */
 export const GENERATED_MODULES = [
   {
-    file: join('src', 'load', 'schema-validators.generated.ts'),
+    file: join('src', 'generated', 'schema-validators.ts'),
     schemas: { config: 'ecfence-config.schema.json', policyFile: 'policy-file.schema.json' },
   },
-  { file: join('src', 'plan', 'plan-schema.generated.ts'), schemas: { plan: 'plan.schema.json' } },
+  { file: join('src', 'generated', 'plan-schema.ts'), schemas: { plan: 'plan.schema.json' } },
 ] as const;
 
 export type GeneratedModule = (typeof GENERATED_MODULES)[number];

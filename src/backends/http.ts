@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { ApiError, UserInputError } from '../model/errors.js';
 import { Redactor } from '../secrets/redactor.js';
 import { oneLine } from '../secrets/untrusted-text.js';
-import { isLoopbackHost } from './endpoint-policy.js';
+import { isLoopbackHost } from '../secrets/endpoint-policy.js';
 
 /**
  * The one HTTP client all back ends use (API.md §1, §7, gotchas 27–28).

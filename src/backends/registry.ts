@@ -3,14 +3,15 @@ import type { Logger } from '../log.js';
 import { UserInputError } from '../model/errors.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { ApiKind, EnvironmentConfig } from '../model/types.js';
-import { CAPABILITIES } from './capabilities.js';
+import { CAPABILITIES } from '../model/capabilities.js';
 import type { BackendContext } from './context.js';
 import { createDeploymentsBackend } from './deployments/backend.js';
-import { ALLOWED_ENDPOINTS_VAR, endpointRefusal, readAllowedOrigins } from './endpoint-policy.js';
+import { ALLOWED_ENDPOINTS_VAR, endpointRefusal, readAllowedOrigins } from '../secrets/endpoint-policy.js';
 import { HttpClient } from './http.js';
 import type { Credentials, HttpCounters, RetryOptions } from './http.js';
 import { createServerlessBackend } from './serverless/backend.js';
-import type { Backend, Capabilities } from './types.js';
+import type { Capabilities } from '../model/capabilities.js';
+import type { Backend } from './types.js';
 
 /**
  * The one list of back ends (STYLE.md: one registry; differences are data). ess and ece share the

@@ -1,32 +1,5 @@
-import type { ApiKind, LiveEnvironment, LiveTarget, PolicySpec, PolicyType, Target } from '../model/types.js';
-
-/**
- * What differs between the three APIs, declared as data (STYLE.md). The loader and the planner read
- * capabilities; they never branch on the API name.
- */
-export interface Capabilities {
-  api: ApiKind;
-  /** Policy types the API accepts; others are a validation error (SPEC §1.3). */
-  policyTypes: readonly PolicyType[];
-  /** What associations attach to. */
-  targetKind: Target['kind'];
-  /** How rules compare: `set` (ess/ece: unordered, ids ignored) or `list` (serverless: ordered). */
-  ruleOrder: 'set' | 'list';
-  /**
-   * `per-pair`: one call per (policy, target) association (ess/ece POST/DELETE).
-   * `per-target`: a target's whole policy list written at once (serverless project PATCH), so all
-   * associate/dissociate ops of one target are executed as one write.
-   */
-  associationWrites: 'per-pair' | 'per-target';
-  /** Length limits checked at validate time (serverless only). */
-  limits: { name?: number; description?: number; region?: number };
-  /** Endpoint used when the config gives none; undefined = endpoint required. */
-  defaultEndpoint?: string;
-  /** Auth schemes the API accepts. */
-  auth: readonly ('api_key' | 'basic')[];
-  /** The API serves private-connectivity metadata (`ecfence metadata`). */
-  metadata: boolean;
-}
+import type { Capabilities } from '../model/capabilities.js';
+import type { LiveEnvironment, LiveTarget, PolicySpec, Target } from '../model/types.js';
 
 /**
  * A back end reads one environment's whole live state and performs single operations.

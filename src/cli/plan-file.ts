@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { UserInputError } from '../model/errors.js';
 import { targetKey } from '../model/types.js';
-import type { Operation, Plan } from './types.js';
+import type { Operation, Plan } from '../plan/types.js';
 
 export const PLAN_FORMAT_MAJOR = '1';
 
@@ -46,7 +46,7 @@ export async function readPlanFile(path: string, cwd: string): Promise<Plan> {
     );
   }
   // Loaded here only: the validator is large, and only `apply PLANFILE` needs it.
-  const validate = (await import('./plan-schema.generated.js')).plan as SchemaValidator;
+  const validate = (await import('../generated/plan-schema.js')).plan as SchemaValidator;
   if (!validate(data)) {
     const errors = validate.errors ?? [];
     const lines = errors.slice(0, ERRORS_SHOWN).map((e) => `  ${describeSchemaError(e)}`);

@@ -1,4 +1,4 @@
-import { CAPABILITIES } from '../backends/capabilities.js';
+import { CAPABILITIES } from '../model/capabilities.js';
 import { createBackend, type ConnectedBackend } from '../backends/registry.js';
 import type { RetryOptions } from '../backends/http.js';
 import { loadProject } from '../load/index.js';

@@ -1,4 +1,4 @@
-import type { Capabilities } from '../backends/types.js';
+import type { Capabilities } from '../model/capabilities.js';
 import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
 import {
   targetKey,

@@ -1,4 +1,4 @@
-import { candidateRegions } from '../load/lint.js';
+import { candidateRegions } from '../lint/lint.js';
 import type { RuleOrigin } from '../load/rule-origins.js';
 import { countAddresses, IPV4_TOTAL, parseIpv4Address, parseIpv4Range } from '../model/ipv4.js';
 import type { Ipv4Interval } from '../model/ipv4.js';

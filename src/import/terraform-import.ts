@@ -1,4 +1,4 @@
-import { CAPABILITIES } from '../backends/capabilities.js';
+import { CAPABILITIES } from '../model/capabilities.js';
 import type { ExportPolicy, ExportTarget } from '../export/export-environment.js';
 import {
   checkAzureEndpointGuid,

@@ -4,12 +4,12 @@ import { ipv4CodeEnd, ipv4CodePrefix, ipv4CodeStart, ipv4RangeCode, parseIpv4Ran
 import type { Ipv4Range } from '../model/ipv4.js';
 import { targetKey, targetLabel } from '../model/types.js';
 import type { DesiredPolicy, SourcePosition, Target } from '../model/types.js';
-import type { LocatedAssociationEntry, LocatedPolicy } from './normalise.js';
-import { positionAt } from './read-yaml.js';
-import { forEachRuleValue, policyRuleOrigins } from './rule-origins.js';
-import type { RuleOrigin } from './rule-origins.js';
-import { isReference } from './sources.js';
-import type { SourceSetDecl, SourceTable } from './sources.js';
+import type { LocatedAssociationEntry, LocatedPolicy } from '../load/normalise.js';
+import { positionAt } from '../load/read-yaml.js';
+import { forEachRuleValue, policyRuleOrigins } from '../load/rule-origins.js';
+import type { RuleOrigin } from '../load/rule-origins.js';
+import { isReference } from '../load/sources.js';
+import type { SourceSetDecl, SourceTable } from '../load/sources.js';
 
 /**
  * Network lint (pure): findings about what the declared rules let in, as warnings that

@@ -1,4 +1,4 @@
-import { CAPABILITIES } from '../backends/capabilities.js';
+import { CAPABILITIES } from '../model/capabilities.js';
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { didYouMean, someOf } from '../model/suggest.js';

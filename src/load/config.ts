@@ -1,11 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
-import { CAPABILITIES } from '../backends/capabilities.js';
+import { CAPABILITIES } from '../model/capabilities.js';
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { EnvironmentConfig, SafetySettings, SourcePosition } from '../model/types.js';
 import { isCiTokenVariable } from '../secrets/key-variables.js';
 import { checkEndpoint } from './formats.js';
-import type { LintSettings } from './lint.js';
+import type { LintSettings } from '../lint/lint.js';
 import type { PathProblem, PolicyPathEntry } from './input-files.js';
 import { isRecord, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';

@@ -1,4 +1,4 @@
-import { CAPABILITIES } from '../backends/capabilities.js';
+import { CAPABILITIES } from '../model/capabilities.js';
 import { fingerprintOf, sortByCanonicalJson } from '../model/canonical.js';
 import { defineLazy } from '../model/lazy.js';
 import { targetKey } from '../model/types.js';

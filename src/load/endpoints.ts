@@ -1,4 +1,4 @@
-import { ALLOWED_ENDPOINTS_VAR, endpointRefusal, readAllowedOrigins } from '../backends/endpoint-policy.js';
+import { ALLOWED_ENDPOINTS_VAR, endpointRefusal, readAllowedOrigins } from '../secrets/endpoint-policy.js';
 import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { ConfigModel } from './config.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as IpAddr from 'ipaddr.js';
-import { isLoopbackHost } from '../backends/endpoint-policy.js';
+import { isLoopbackHost } from '../secrets/endpoint-policy.js';
 import { isIpv4Network } from '../model/ipv4.js';
 import type { PolicyType } from '../model/types.js';
 

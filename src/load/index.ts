@@ -9,7 +9,7 @@ import { checkAllowedEndpoints } from './endpoints.js';
 import { buildDesiredState } from './desired.js';
 import { collectSourceDecls, isFileLevelError, normalisePolicyFiles } from './normalise.js';
 import type { PolicyFileInput } from './normalise.js';
-import { applyLintSettings, LINT_CODES, lintPolicies } from './lint.js';
+import { applyLintSettings, LINT_CODES, lintPolicies } from '../lint/lint.js';
 import { defineLazy } from '../model/lazy.js';
 import { collectPolicyFiles } from './input-files.js';
 import { readConfig } from './read-config.js';

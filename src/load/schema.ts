@@ -6,7 +6,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import { closest } from '../model/suggest.js';
 import { describePath, isRecord, positionAt, sourceTextAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
-import * as compiled from './schema-validators.generated.js';
+import * as compiled from '../generated/schema-validators.js';
 
 export const CONFIG_SCHEMA = configSchemaJson as AnySchemaObject;
 export const POLICY_FILE_SCHEMA = policyFileSchemaJson as AnySchemaObject;

@@ -1,5 +1,5 @@
 import { defineLazy } from '../model/lazy.js';
-import type { Capabilities } from '../backends/types.js';
+import type { Capabilities } from '../model/capabilities.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import {
   isIngressType,

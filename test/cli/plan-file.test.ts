@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderPlan } from '../../src/cli/render/index.js';
 import { UserInputError } from '../../src/model/errors.js';
-import { readPlanFile } from '../../src/plan/plan-file.js';
+import { readPlanFile } from '../../src/cli/plan-file.js';
 import { everyActionPlan } from '../render/scenarios.js';
 
 /*

@@ -3,7 +3,7 @@
  * empty → apply → re-plan is zero operations → change the YAML → apply → zero again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAPABILITIES } from '../../src/backends/capabilities.js';
+import { CAPABILITIES } from '../../src/model/capabilities.js';
 import { createBackend } from '../../src/backends/registry.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { executePlan, type ExecutionTarget } from '../../src/execute/execute-plan.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAPABILITIES } from '../../src/backends/capabilities.js';
+import { CAPABILITIES } from '../../src/model/capabilities.js';
 import { diffEnvironment } from '../../src/diff/diff-environment.js';
 import type { LivePolicy } from '../../src/model/types.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAPABILITIES } from '../../src/backends/capabilities.js';
+import { CAPABILITIES } from '../../src/model/capabilities.js';
 import { executePlan, type OperationResult } from '../../src/execute/execute-plan.js';
 import { silentLogger } from '../../src/log.js';
 import type { DesiredEnvironment } from '../../src/model/types.js';

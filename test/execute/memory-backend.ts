@@ -1,4 +1,5 @@
-import type { Backend, Capabilities } from '../../src/backends/types.js';
+import type { Capabilities } from '../../src/model/capabilities.js';
+import type { Backend } from '../../src/backends/types.js';
 import { fingerprintOf } from '../../src/model/canonical.js';
 import { ApiError } from '../../src/model/errors.js';
 import {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CAPABILITIES } from '../../src/backends/capabilities.js';
+import { CAPABILITIES } from '../../src/model/capabilities.js';
 import { exportEnvironment, joinExportedFiles } from '../../src/export/export-environment.js';
 import { loadProject } from '../../src/load/index.js';
 import type { ApiKind, LiveEnvironment, LivePolicy, Rule, Target } from '../../src/model/types.js';

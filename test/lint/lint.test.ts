@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CONFIG_SCHEMA } from '../../src/load/schema.js';
-import { CONFIGURABLE_WARNINGS, LINT_CODES } from '../../src/load/lint.js';
+import { CONFIGURABLE_WARNINGS, LINT_CODES } from '../../src/lint/lint.js';
 import { sortDiagnostics } from '../../src/model/diagnostics.js';
 import { makeProject as makeCliProject, runCli } from '../support/cli.js';
-import { load, makeProject, only, show, where } from './helpers.js';
+import { load, makeProject, only, show, where } from '../load/helpers.js';
 
 /*
  * Lint corpus: each file under test/fixtures/load/lint is loaded alone with the loader corpus'

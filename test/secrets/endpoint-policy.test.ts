@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endpointRefusal, isLoopbackHost, readAllowedOrigins } from '../../src/backends/endpoint-policy.js';
+import { endpointRefusal, isLoopbackHost, readAllowedOrigins } from '../../src/secrets/endpoint-policy.js';
 
 const NOTHING_LISTED = readAllowedOrigins(undefined);
 const allowedWith =

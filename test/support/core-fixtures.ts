@@ -1,4 +1,4 @@
-import { CAPABILITIES } from '../../src/backends/capabilities.js';
+import { CAPABILITIES } from '../../src/model/capabilities.js';
 import type {
   ApiKind,
   DesiredAssociation,

@@ -1,4 +1,4 @@
-import { CAPABILITIES } from '../../backends/capabilities.js';
+import { CAPABILITIES } from '../../model/capabilities.js';
 import { explainTarget } from '../../explain/explain-target.js';
 import type { Explanation, ExplainedRule } from '../../explain/explain-target.js';
 import { loadProject } from '../../load/index.js';

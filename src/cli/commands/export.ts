@@ -1,4 +1,4 @@
-import { CAPABILITIES } from '../../backends/capabilities.js';
+import { CAPABILITIES } from '../../model/capabilities.js';
 import { exportEnvironment, type ExportedFile } from '../../export/export-environment.js';
 import { UserInputError } from '../../model/errors.js';
 import { oneLine } from '../../secrets/untrusted-text.js';

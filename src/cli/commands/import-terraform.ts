@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { CAPABILITIES } from '../../backends/capabilities.js';
+import { CAPABILITIES } from '../../model/capabilities.js';
 import { exportEnvironment, type ExportedFile } from '../../export/export-environment.js';
 import { renderHandOver } from '../../import/hand-over.js';
 import {

@@ -1,4 +1,4 @@
-import { CAPABILITIES } from '../../backends/capabilities.js';
+import { CAPABILITIES } from '../../model/capabilities.js';
 import { createHttpClient } from '../../backends/registry.js';
 import { readMetadata, type TrafficFilterMetadata } from '../../backends/serverless/metadata.js';
 import { UserInputError } from '../../model/errors.js';
