@@ -2,8 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { UserInputError } from '../model/errors.js';
-import { targetKey } from '../model/types.js';
-import type { Operation, Plan } from '../plan/types.js';
+import type { Plan } from '../plan/types.js';
 
 export const PLAN_FORMAT_MAJOR = '1';
 
@@ -61,52 +60,4 @@ function describeSchemaError(error: ErrorObject): string {
   const extra = (error.params as { additionalProperty?: unknown }).additionalProperty;
   const detail = typeof extra === 'string' ? ` (${JSON.stringify(extra)})` : '';
   return `${error.instancePath || '/'}: ${error.message ?? 'is invalid'}${detail}`;
-}
-
-/** Live objects an operation reads or writes, as fingerprint keys. */
-function touchedKeys(op: Operation): string[] {
-  const keys: string[] = [];
-  if (op.policy.id) keys.push(`policy:${op.policy.id}`);
-  if (op.action === 'replace') keys.push(`policy:${op.replaces.id}`);
-  if (op.action === 'associate' || op.action === 'dissociate') keys.push(targetKey(op.target));
-  return keys;
-}
-
-/**
- * Why a saved plan may no longer be applied: the config changed, an object it touches changed
- * (or vanished), or planning now gives different operations (someone changed live state, or the
- * plan was already applied). Empty when the saved plan is exactly what would be done now.
- */
-export function findStaleness(saved: Plan, fresh: Plan): string[] {
-  const problems: string[] = [];
-  if (saved.config_digest !== fresh.config_digest) {
-    problems.push('the configuration (ecfence.yaml or policy files) changed since the plan was made');
-  }
-  const seen = new Set<string>();
-  for (const op of saved.operations) {
-    for (const key of touchedKeys(op)) {
-      const id = `${op.environment}\u0000${key}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const before = saved.fingerprints[op.environment]?.[key];
-      const now = fresh.fingerprints[op.environment]?.[key];
-      if (before !== now) {
-        const what = key.startsWith('policy:')
-          ? `policy ${op.policy.name} (${key.slice(7)})`
-          : key.replace(':', ' ');
-        problems.push(
-          now === undefined
-            ? `${op.environment}: ${what} no longer exists`
-            : `${op.environment}: ${what} changed`,
-        );
-      }
-    }
-  }
-  const savedIds = new Set(saved.operations.map((o) => o.id));
-  const freshIds = new Set(fresh.operations.map((o) => o.id));
-  for (const id of savedIds)
-    if (!freshIds.has(id)) problems.push(`operation ${id} is no longer needed (already applied?)`);
-  for (const id of freshIds)
-    if (!savedIds.has(id)) problems.push(`operation ${id} is now needed but not in the plan`);
-  return problems;
 }

@@ -8,7 +8,7 @@ import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { printDiagnostics } from './diagnostics-output.js';
 import { UserInputError } from '../model/errors.js';
 import type { DesiredState, LiveEnvironment } from '../model/types.js';
-import type { EnvironmentInput } from '../plan/build-plan.js';
+import type { EnvironmentInput } from '../plan/types.js';
 import type { Io } from './io.js';
 
 import type { Flags } from './parse-args.js';

@@ -12,49 +12,8 @@ import {
   type SourcePosition,
   type Target,
 } from '../model/types.js';
-import type { FieldChange, PlanNote, Refusal } from '../plan/types.js';
 import { policyChanges } from './rules.js';
-
-/** What must happen to one declared policy. */
-export interface PolicyChange {
-  desired: DesiredPolicy;
-  /** The live policy this declaration is (identity match), when there is one. */
-  live?: LivePolicy;
-  /** none: in sync; create: new; update: in place; replace: new policy instead of `replaces[0]`. */
-  action: 'none' | 'create' | 'update' | 'replace';
-  changes: FieldChange[];
-  /** Targets to attach this policy to. */
-  associate: Target[];
-  /** Targets to detach the matched live policy from. */
-  dissociate: Target[];
-}
-
-/**
- * A live policy to remove: undeclared with `prune: true`, the old half of a replacement, or an
- * identical copy of a declared policy left by two concurrent applies.
- */
-export interface PolicyRemoval {
-  live: LivePolicy;
-  reason: 'pruned' | 'replaced' | 'duplicate';
-  /** The declared policy that replaces it (reason 'replaced'). */
-  replacedBy?: DesiredPolicy;
-  /**
-   * Reason 'duplicate': the targets (by key) the copy that is kept ends up on. An association of
-   * this copy with one of them moves to the kept copy; it is not lost.
-   */
-  keeperTargets?: ReadonlyMap<string, Target>;
-  dissociate: Target[];
-}
-
-export interface EnvironmentDiff {
-  environment: string;
-  changes: PolicyChange[];
-  removals: PolicyRemoval[];
-  notes: PlanNote[];
-  refusals: Refusal[];
-  /** Problems in the user's files found only against live state (unknown target, region mismatch). */
-  diagnostics: Diagnostic[];
-}
+import type { AmbiguousPolicy, EnvironmentDiff, Note, PolicyChange, PolicyRemoval } from './types.js';
 
 const keyOf = (p: { region: string; name: string }): string => `${p.region}\u0000${p.name}`;
 
@@ -105,7 +64,7 @@ function withKeptAssociations(
   d: DesiredPolicy,
   inherited: readonly LivePolicy[],
   declared: ReadonlyMap<string, Target>,
-  notes: PlanNote[],
+  notes: Note[],
 ): ReadonlyMap<string, Target> {
   const wanted = new Map(declared);
   for (const old of inherited) {
@@ -195,8 +154,8 @@ export function diffEnvironment(
 ): EnvironmentDiff {
   const env = desired.config.name;
   const scope = desired.config.regions;
-  const notes: PlanNote[] = [];
-  const refusals: Refusal[] = [];
+  const notes: Note[] = [];
+  const ambiguous: AmbiguousPolicy[] = [];
   const diagnostics: Diagnostic[] = [];
   const livePolicies = live.policies.filter((p) => inScope(scope, p.region));
   const policiesByName = groupBy(desired.policies, (p) => p.name);
@@ -212,7 +171,7 @@ export function diffEnvironment(
   };
   // 1. Identity: exact (region, name) matches.
   const liveByKey = indexByRegionAndName(livePolicies);
-  matchDeclared(env, desired.policies, liveByKey, capabilities.ruleOrder, ids, refusals, notes);
+  matchDeclared(env, desired.policies, liveByKey, capabilities.ruleOrder, ids, ambiguous, notes);
   // 2. Undeclared live policies: old halves of replacements, pruned, or unmanaged.
   classifyUndeclared(env, desired, livePolicies, policiesByName, ids, notes);
   // 3. Targets and declared associations.
@@ -230,7 +189,7 @@ export function diffEnvironment(
   // 6. Associations of unmanaged policies on targets we touch are shown, never changed.
   for (const note of unmanagedAssociations(env, ids, changes, removals)) notes.push(note);
 
-  return { environment: env, changes, removals, notes, refusals, diagnostics };
+  return { environment: env, changes, removals, notes, ambiguous, diagnostics };
 }
 
 /**
@@ -245,8 +204,8 @@ function matchDeclared(
   liveByKey: Map<string, Map<string, LivePolicy[]>>,
   ruleOrder: Capabilities['ruleOrder'],
   ids: Identities,
-  refusals: Refusal[],
-  notes: PlanNote[],
+  ambiguous: AmbiguousPolicy[],
+  notes: Note[],
 ): void {
   for (const d of policies) {
     const candidates = liveByKey.get(d.region)?.get(d.name) ?? NO_POLICIES;
@@ -277,13 +236,7 @@ function matchDeclared(
     ids.ambiguous.add(keyOf(d));
     for (const c of candidates) ids.claimed.add(c.id);
     const sortedIds = sortedIdsOf(candidates);
-    refusals.push({
-      environment: env,
-      guard: 'ambiguous_policy',
-      message: `policy '${d.name}' in ${d.region} matches ${candidates.length} live policies (${sortedIds}) that are not identical copies; nothing is planned for it`,
-      blocking: false,
-      override: 'delete or rename the duplicates so that exactly one live policy has this region and name',
-    });
+    ambiguous.push({ region: d.region, name: d.name, liveIds: candidates.map((c) => c.id).sort() });
     notes.push({
       environment: env,
       kind: 'ambiguous',
@@ -299,7 +252,7 @@ function classifyUndeclared(
   livePolicies: readonly LivePolicy[],
   policiesByName: ReadonlyMap<string, DesiredPolicy[]>,
   ids: Identities,
-  notes: PlanNote[],
+  notes: Note[],
 ): void {
   const prune = desired.config.prune;
   const protect = new Set(desired.config.protect);
@@ -410,7 +363,7 @@ function changeOf(
   declared: ReadonlyMap<string, Target>,
   ruleOrder: Capabilities['ruleOrder'],
   removals: PolicyRemoval[],
-  notes: PlanNote[],
+  notes: Note[],
 ): PolicyChange {
   const matched = ids.matches.get(d);
   const replaced = ids.oldHalvesBy.get(d) ?? NO_POLICIES;
@@ -502,7 +455,7 @@ function unmanagedAssociations(
   ids: Identities,
   changes: readonly PolicyChange[],
   removals: readonly PolicyRemoval[],
-): PlanNote[] {
+): Note[] {
   const removed = ids.unmanaged.length > 0 ? new Set(removals.map((r) => r.live.id)) : new Set<string>();
   const shown = ids.unmanaged.filter(
     (l) =>
@@ -512,7 +465,7 @@ function unmanagedAssociations(
   const touched = new Set<string>();
   for (const c of changes) for (const t of [...c.associate, ...c.dissociate]) touched.add(targetKey(t));
   for (const r of removals) for (const t of r.dissociate) touched.add(targetKey(t));
-  const notes: PlanNote[] = [];
+  const notes: Note[] = [];
   for (const l of shown) {
     for (const t of l.associations) {
       if (!touched.has(targetKey(t))) continue;

@@ -1,5 +1,5 @@
 import type { PolicySpec, Rule } from '../model/types.js';
-import type { FieldChange } from '../plan/types.js';
+import type { FieldChange } from './types.js';
 
 /**
  * The rule fields that carry meaning, in alphabetical order; anything else a back end let through

@@ -357,7 +357,6 @@ const schema11 = {
             'ambiguous',
             'duplicate',
             'incomplete',
-            'hidden_associations',
           ],
         },
         message: { $ref: '#/definitions/nonEmpty' },
@@ -389,8 +388,6 @@ const schema11 = {
             'max_dissociate_percent',
             'incomplete_listing',
             'hidden_associations',
-            'region_mismatch',
-            'unknown_target',
           ],
         },
         message: { $ref: '#/definitions/nonEmpty' },
@@ -4736,15 +4733,7 @@ const schema61 = {
   properties: {
     environment: { $ref: '#/definitions/nonEmpty' },
     kind: {
-      enum: [
-        'unmanaged',
-        'auto_attached',
-        'unmanaged_association',
-        'ambiguous',
-        'duplicate',
-        'incomplete',
-        'hidden_associations',
-      ],
+      enum: ['unmanaged', 'auto_attached', 'unmanaged_association', 'ambiguous', 'duplicate', 'incomplete'],
     },
     message: { $ref: '#/definitions/nonEmpty' },
     policy: {
@@ -4892,8 +4881,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         data1 === 'unmanaged_association' ||
         data1 === 'ambiguous' ||
         data1 === 'duplicate' ||
-        data1 === 'incomplete' ||
-        data1 === 'hidden_associations'
+        data1 === 'incomplete'
       )) {
         const err6 = {
           instancePath: instancePath + '/kind',
@@ -5200,8 +5188,6 @@ const schema67 = {
         'max_dissociate_percent',
         'incomplete_listing',
         'hidden_associations',
-        'region_mismatch',
-        'unknown_target',
       ],
     },
     message: { $ref: '#/definitions/nonEmpty' },
@@ -5364,9 +5350,7 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
         data1 === 'max_delete_percent' ||
         data1 === 'max_dissociate_percent' ||
         data1 === 'incomplete_listing' ||
-        data1 === 'hidden_associations' ||
-        data1 === 'region_mismatch' ||
-        data1 === 'unknown_target'
+        data1 === 'hidden_associations'
       )) {
         const err7 = {
           instancePath: instancePath + '/guard',

@@ -1,4 +1,8 @@
-import type { PolicySpec, PolicyType, Target } from '../model/types.js';
+import type { Capabilities } from '../model/capabilities.js';
+import type { DesiredEnvironment, LiveEnvironment, PolicySpec, PolicyType, Target } from '../model/types.js';
+import type { FieldChange, Note } from '../diff/types.js';
+
+export type { FieldChange, Note as PlanNote };
 
 /**
  * The plan is data (STYLE.md): a discriminated union on `action`, serialisable to the plan file
@@ -28,13 +32,6 @@ export interface PolicyRef {
   type: PolicyType;
   /** Live id; absent for a policy this plan creates (see `policy_from`). */
   id?: string;
-}
-
-export interface FieldChange {
-  /** `description`, `include_by_default`, `rules`, `type`, `region`. */
-  field: string;
-  before: unknown;
-  after: unknown;
 }
 
 interface OperationBase {
@@ -98,22 +95,6 @@ export type Operation =
   | DissociateOperation
   | DeleteOperation;
 
-/** Something the reviewer should see that is not an operation. */
-export interface PlanNote {
-  environment: string;
-  kind:
-    | 'unmanaged' // live policy no file declares (left alone)
-    | 'auto_attached' // undeclared association kept because of include_by_default
-    | 'unmanaged_association' // association of an unmanaged policy to a managed target
-    | 'ambiguous' // two live policies share (region, name) and differ: refused
-    | 'duplicate' // identical copies share (region, name): one kept, the others merged into it
-    | 'incomplete' // listing incomplete, deletes refused
-    | 'hidden_associations'; // ess total_associations > visible
-  message: string;
-  policy?: { region: string; name: string; id?: string };
-  target?: Target;
-}
-
 /** A guard that refused (part of) the plan. Any refusal makes plan/apply exit 4. */
 export interface Refusal {
   environment: string;
@@ -124,9 +105,7 @@ export interface Refusal {
     | 'max_delete_percent'
     | 'max_dissociate_percent'
     | 'incomplete_listing'
-    | 'hidden_associations'
-    | 'region_mismatch'
-    | 'unknown_target';
+    | 'hidden_associations';
   message: string;
   /** How to override, if anything can. */
   override?: string;
@@ -159,7 +138,7 @@ export interface Plan {
   /** Per environment: fingerprint of every live object read, keyed by `policy:ID` / target key. */
   fingerprints: Record<string, Record<string, string>>;
   operations: Operation[];
-  notes: PlanNote[];
+  notes: Note[];
   refusals: Refusal[];
   summary: PlanSummary;
   /**
@@ -200,4 +179,20 @@ export interface TargetExposure {
   via: string[];
   /** Filtered before, unfiltered after: flagged, since the target opens to the whole internet. */
   opens_to_internet: boolean;
+}
+
+/** One environment to plan: what is declared, what is live, and what its API can do. */
+export interface EnvironmentInput {
+  desired: DesiredEnvironment;
+  live: LiveEnvironment;
+  capabilities: Capabilities;
+}
+
+export interface PlanOptions {
+  /** Override the percentage guards (max_delete_percent, max_dissociate_percent) only. */
+  force?: boolean;
+  /** Additive only: no delete and no dissociate is planned (incident recovery). */
+  noDelete?: boolean;
+  /** Clock for `created_at` (tests pass a fixed one). */
+  now?: () => Date;
 }

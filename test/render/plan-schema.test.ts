@@ -138,7 +138,6 @@ const NOTE_KINDS = {
   ambiguous: 1,
   duplicate: 1,
   incomplete: 1,
-  hidden_associations: 1,
 } satisfies Record<PlanNote['kind'], 1>;
 const GUARDS = {
   ambiguous_policy: 1,
@@ -148,8 +147,6 @@ const GUARDS = {
   max_dissociate_percent: 1,
   incomplete_listing: 1,
   hidden_associations: 1,
-  region_mismatch: 1,
-  unknown_target: 1,
 } satisfies Record<Refusal['guard'], 1>;
 const DELETE_REASONS = { pruned: 1, replaced: 1, duplicate: 1 } satisfies Record<
   DeleteOperation['reason'],

@@ -12,13 +12,8 @@ import type {
   Rule,
   Target,
 } from '../../src/model/types.js';
-import {
-  buildPlan,
-  type EnvironmentInput,
-  type PlanOptions,
-  type PlanResult,
-} from '../../src/plan/build-plan.js';
-import type { Operation, Plan } from '../../src/plan/types.js';
+import { buildPlan, type PlanResult } from '../../src/plan/build-plan.js';
+import type { EnvironmentInput, Operation, Plan, PlanOptions } from '../../src/plan/types.js';
 
 /**
  * Builders of plain core data (desired and live state) for diff, plan and execute tests. Defaults:

@@ -9,7 +9,8 @@ import {
 } from '../../execute/execute-plan.js';
 import { SafetyRefusal, UserInputError } from '../../model/errors.js';
 import { buildPlan, type PlanResult } from '../../plan/build-plan.js';
-import { findStaleness, readPlanFile } from '../plan-file.js';
+import { findStaleness } from '../../plan/guards.js';
+import { readPlanFile } from '../plan-file.js';
 import type { Plan } from '../../plan/types.js';
 import type { Logger } from '../../log.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
