@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { joinExportedFiles, type ExportedFile } from '../export/export-environment.js';
 import { checkCredentials } from '../load/config.js';
 import { checkAllowedEndpoints } from '../load/endpoints.js';
-import { loadProject } from '../load/index.js';
+import { checkProject } from '../lint/index.js';
 import { readConfig } from '../load/read-config.js';
 import { diagnostic, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import { UserInputError } from '../model/errors.js';
@@ -68,7 +68,7 @@ export function readEnvironments(
  * files; says so on stderr, without failing.
  */
 export function warnIfAlreadyDeclared(flags: Flags, io: Io, names: readonly string[], verb: string): void {
-  const existing = loadProject({
+  const existing = checkProject({
     configPath: flags['config'] as string | undefined,
     cwd: io.cwd,
     environments: [...names],

@@ -2,9 +2,10 @@ import { CAPABILITIES } from '../model/capabilities.js';
 import { createBackend, type ConnectedBackend } from '../backends/registry.js';
 import type { RetryOptions } from '../backends/http.js';
 import { loadProject } from '../load/index.js';
+import { lintCanFail, lintProject, withLint } from '../lint/index.js';
 import { createLogger, type LogFormat, type Logger } from '../log.js';
 import { GLOBAL_OPTIONS } from './command-table.js';
-import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
+
 import { printDiagnostics } from './diagnostics-output.js';
 import { UserInputError } from '../model/errors.js';
 import type { DesiredState, LiveEnvironment } from '../model/types.js';
@@ -55,7 +56,9 @@ export interface LoadedDesired {
 
 /**
  * `loadDesired` for `plan`/`apply`: when the lint can only warn, it is left to `lintAndWarn`, so
- * that it runs while the live-state read is on the wire instead of before it is sent.
+ * that it runs while the live-state read is on the wire instead of before it is sent. When the
+ * loader found errors, or `lint.errors` can make a lint finding one, it runs at once: every problem
+ * is reported together, and nothing is sent.
  */
 export function loadDesiredDeferringLint(
   flags: Flags,
@@ -63,15 +66,16 @@ export function loadDesiredDeferringLint(
   requireCredentials: boolean,
   deferLint = true,
 ): LoadedDesired {
-  const result = loadProject({
+  const loaded = loadProject({
     configPath: flags['config'] as string | undefined,
     cwd: io.cwd,
     env: io.env,
     environments: flags['env'] as string[] | undefined,
     requireCredentials,
-    deferLint,
   });
-  if (!result.desired || hasErrors(result.diagnostics)) {
+  const lintNow = !deferLint || loaded.desired === undefined || lintCanFail(loaded.lint);
+  const result = lintNow ? withLint(loaded, lintProject(loaded)) : loaded;
+  if (result.desired === undefined) {
     printDiagnostics(
       io,
       result.diagnostics.filter((d) => d.severity === 'warning'),
@@ -79,13 +83,11 @@ export function loadDesiredDeferringLint(
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     throw new UserInputError('the configuration has errors; nothing was sent to any API', errors);
   }
-  const { deferredLint } = result;
+  const desired = result.desired;
   return {
-    desired: result.desired,
+    desired,
     lintAndWarn() {
-      const all = deferredLint
-        ? sortDiagnostics([...result.diagnostics, ...deferredLint()])
-        : result.diagnostics;
+      const all = lintNow ? result.diagnostics : withLint(result, lintProject(result)).diagnostics;
       printDiagnostics(
         io,
         all.filter((d) => d.severity === 'warning'),

@@ -347,10 +347,7 @@ function declaredTargetsOf(
   return declaredTargets;
 }
 
-/**
- * Where an association was declared, for a diagnostic about it: read only to report, since a
- * loaded association looks its position up when first read (see LocatedAssociation).
- */
+/** Where an association was declared, for a diagnostic about it. */
 function declaredAt(a: DesiredAssociation): SourcePosition | { file: string } {
   return a.position ?? { file: '<config>' };
 }

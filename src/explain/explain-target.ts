@@ -1,9 +1,18 @@
 import { candidateRegions } from '../lint/lint.js';
+import type { Declared } from '../load/index.js';
+import { policyRuleOrigins } from '../load/rule-origins.js';
 import type { RuleOrigin } from '../load/rule-origins.js';
 import { countAddresses, IPV4_TOTAL, parseIpv4Address, parseIpv4Range } from '../model/ipv4.js';
 import type { Ipv4Interval } from '../model/ipv4.js';
 import { isIngressType, targetKey } from '../model/types.js';
-import type { ApiKind, DesiredEnvironment, PolicyType, SourcePosition, Target } from '../model/types.js';
+import type {
+  ApiKind,
+  DesiredEnvironment,
+  DesiredPolicy,
+  PolicyType,
+  SourcePosition,
+  Target,
+} from '../model/types.js';
 import type { ExposureAccess } from '../plan/types.js';
 
 /**
@@ -65,7 +74,7 @@ const PRIVATE_LINK: readonly PolicyType[] = [
 
 export function explainTarget(
   env: DesiredEnvironment,
-  origins: readonly RuleOrigin[],
+  declared: Declared,
   target: Target,
   ip?: string,
 ): Explanation {
@@ -86,9 +95,11 @@ export function explainTarget(
     );
   }
 
-  const rulesOf = (policy: { region: string; name: string }): ExplainedRule[] =>
-    origins
-      .filter((o) => o.environment === name && o.region === policy.region && o.policy === policy.name)
+  // Where each rule of a policy was written, read from the declaration the policy came from.
+  const rulesOf = (policy: DesiredPolicy): ExplainedRule[] =>
+    declared.policies
+      .filter((located) => located.policy === policy)
+      .flatMap((located) => policyRuleOrigins(located, declared.sources))
       .map((o) => ({
         rule: o.rule,
         value: o.value,

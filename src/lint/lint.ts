@@ -36,12 +36,6 @@ export const CONFIGURABLE_WARNINGS = [...LINT_CODES, 'W_CIDR_HOST_BITS', 'W_DUPL
 /** Shortest prefix that is not "very broad". */
 export const BROAD_PREFIX = 8;
 
-/** `lint:` of ecfence.yaml, normalised (absent = empty lists). */
-export interface LintSettings {
-  errors: string[];
-  ignore: string[];
-}
-
 export interface LintInput {
   policies: readonly LocatedPolicy[];
   associations: readonly LocatedAssociationEntry[];
@@ -211,24 +205,6 @@ interface PolicyRules {
   ranges: number[];
   /** Ids of its sources compared for equality (endpoint ids, GUIDs), in the order they were visited. */
   exact: number[];
-}
-
-/**
- * `lint.ignore` drops a code; `lint.errors` turns its warnings into errors (saying why, so nobody
- * hunts for the rule that made a warning fatal). Errors are never demoted.
- */
-export function applyLintSettings(diagnostics: readonly Diagnostic[], settings: LintSettings): Diagnostic[] {
-  const ignore = new Set(settings.ignore);
-  const errors = new Set(settings.errors);
-  return diagnostics.flatMap((d) => {
-    if (d.severity !== 'warning') return [d];
-    if (ignore.has(d.code)) return [];
-    if (errors.has(d.code))
-      return [
-        { ...d, severity: 'error' as const, message: `${d.message} (an error: lint.errors lists ${d.code})` },
-      ];
-    return [d];
-  });
 }
 
 /**

@@ -5,7 +5,6 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { EnvironmentConfig, SafetySettings, SourcePosition } from '../model/types.js';
 import { isCiTokenVariable } from '../secrets/key-variables.js';
 import { checkEndpoint } from './formats.js';
-import type { LintSettings } from '../lint/lint.js';
 import type { PathProblem, PolicyPathEntry } from './input-files.js';
 import { isRecord, positionAt } from './read-yaml.js';
 import type { PathSegment, YamlFile } from './read-yaml.js';
@@ -14,6 +13,30 @@ import type { WrittenConfig, WrittenEnvironment, WrittenLint, WrittenSafety } fr
 export const DEFAULT_POLICY_PATHS = ['policies'] as const;
 export const DEFAULT_API_KEY_ENV = 'EC_API_KEY';
 export const DEFAULT_SAFETY: SafetySettings = { max_delete_percent: 30, max_dissociate_percent: 30 };
+
+/** `lint:` of ecfence.yaml, normalised (absent = empty lists). */
+export interface LintSettings {
+  errors: string[];
+  ignore: string[];
+}
+
+/**
+ * `lint.ignore` drops a code; `lint.errors` turns its warnings into errors (saying why, so nobody
+ * hunts for the rule that made a warning fatal). Errors are never demoted.
+ */
+export function applyLintSettings(diagnostics: readonly Diagnostic[], settings: LintSettings): Diagnostic[] {
+  const ignore = new Set(settings.ignore);
+  const errors = new Set(settings.errors);
+  return diagnostics.flatMap((d) => {
+    if (d.severity !== 'warning') return [d];
+    if (ignore.has(d.code)) return [];
+    if (errors.has(d.code))
+      return [
+        { ...d, severity: 'error' as const, message: `${d.message} (an error: lint.errors lists ${d.code})` },
+      ];
+    return [d];
+  });
+}
 
 /** The config after validation, as the rest of the loader needs it. */
 export interface ConfigModel {

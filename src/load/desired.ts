@@ -8,7 +8,6 @@ import type {
   DesiredPolicy,
   DesiredState,
   EnvironmentConfig,
-  SourcePosition,
   Target,
 } from '../model/types.js';
 import type { ConfigModel } from './config.js';
@@ -63,58 +62,26 @@ function environmentAssociations(
     if (entry.allow_unfiltered) allowUnfiltered.set(key, entry.target);
     let names = paired.get(key);
     if (names === undefined) paired.set(key, (names = new Set()));
-    for (let index = 0; index < entry.policyNames.length; index++) {
-      const policyName = entry.policyNames[index] as string;
-      if (names.has(policyName)) continue;
+    const { yaml, index } = entry;
+    // Problems with the target are reported at its id: one position for every pair of the entry.
+    const idPath = entry.targetField === 'project' ? ['project', 'id'] : ['deployment'];
+    const targetPosition = positionAt(yaml, ['associations', index, ...idPath]);
+    entry.policyNames.forEach((policyName, n) => {
+      if (names.has(policyName)) return;
       names.add(policyName);
-      pairs.push({ key, association: new LocatedAssociation(environment, policyName, entry, index) });
-    }
+      const association: DesiredAssociation = {
+        environment,
+        target: entry.target,
+        policyName,
+        allow_unfiltered: entry.allow_unfiltered,
+        position: positionAt(yaml, ['associations', index, 'policies', n]),
+        targetPosition,
+      };
+      pairs.push({ key, association });
+    });
   }
   pairs.sort((a, b) => compare(a.key, b.key) || compare(a.association.policyName, b.association.policyName));
   return { associations: pairs.map((p) => p.association), allowUnfiltered };
-}
-
-/**
- * A declared (target, policy) pair whose `position` is looked up when first read. A large estate
- * declares tens of thousands of pairs and a plan reads the position of only those it reports on;
- * a lazy position made for each took ~40 ms of loading 5,000 policies with 15,000 pairs. Where it
- * was written is kept in private fields, which no spread, JSON, canonical JSON or deep equality
- * sees: to every reader this is the plain `DesiredAssociation` it was before.
- */
-class LocatedAssociation implements DesiredAssociation {
-  readonly environment: string;
-  readonly target: Target;
-  readonly policyName: string;
-  readonly allow_unfiltered: boolean;
-  readonly #entry: LocatedAssociationEntry;
-  /** The name's index in the entry's `policies:`. */
-  readonly #index: number;
-  #position: SourcePosition | undefined;
-
-  constructor(environment: string, policyName: string, entry: LocatedAssociationEntry, index: number) {
-    this.environment = environment;
-    this.target = entry.target;
-    this.policyName = policyName;
-    this.allow_unfiltered = entry.allow_unfiltered;
-    this.#entry = entry;
-    this.#index = index;
-  }
-
-  get position(): SourcePosition {
-    const entry = this.#entry;
-    return (this.#position ??= positionAt(entry.yaml, [
-      'associations',
-      entry.index,
-      'policies',
-      this.#index,
-    ]));
-  }
-
-  get targetPosition(): SourcePosition {
-    const entry = this.#entry;
-    const id = entry.targetField === 'project' ? ['project', 'id'] : ['deployment'];
-    return positionAt(entry.yaml, ['associations', entry.index, ...id]);
-  }
 }
 
 /**
@@ -145,11 +112,13 @@ function canonicalPolicy(policy: DesiredPolicy, config: EnvironmentConfig): unkn
   return { ...withoutPosition(policy), rules };
 }
 
-/** The own fields but `position`, which is not read: a declared entry looks its position up when read. */
-function withoutPosition<T extends { position?: unknown }>(value: T): Omit<T, 'position'> {
+/** The fields but where they were written: moving an entry to another file or line is not a change. */
+function withoutPosition<T extends { position?: unknown }>(value: T): Omit<T, 'position' | 'targetPosition'> {
   const rest: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) if (key !== 'position') rest[key] = value[key as keyof T];
-  return rest as Omit<T, 'position'>;
+  for (const key of Object.keys(value)) {
+    if (key !== 'position' && key !== 'targetPosition') rest[key] = value[key as keyof T];
+  }
+  return rest as Omit<T, 'position' | 'targetPosition'>;
 }
 
 /** Code-unit order: the same on every machine, whatever the locale. */

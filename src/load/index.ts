@@ -4,20 +4,18 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import { didYouMean } from '../model/suggest.js';
 import type { DesiredState } from '../model/types.js';
 import { checkSemantics } from './checks.js';
-import { checkCredentials, policyPathsOf } from './config.js';
+import { applyLintSettings, checkCredentials, policyPathsOf } from './config.js';
+import type { LintSettings } from './config.js';
 import { checkAllowedEndpoints } from './endpoints.js';
 import { buildDesiredState } from './desired.js';
 import { collectSourceDecls, isFileLevelError, normalisePolicyFiles } from './normalise.js';
-import type { PolicyFileInput } from './normalise.js';
-import { applyLintSettings, LINT_CODES, lintPolicies } from '../lint/lint.js';
-import { defineLazy } from '../model/lazy.js';
+import type { LocatedAssociationEntry, LocatedPolicy, PolicyFileInput } from './normalise.js';
 import { collectPolicyFiles } from './input-files.js';
 import { readConfig } from './read-config.js';
 import { readYamlFile } from './read-yaml.js';
-import { collectRuleOrigins } from './rule-origins.js';
-import type { RuleOrigin } from './rule-origins.js';
 import { validateSchema } from './schema.js';
 import { buildSourceTable } from './sources.js';
+import type { SourceSetDecl, SourceTable } from './sources.js';
 
 export interface LoadOptions {
   /** Config file; default `ecfence.yaml` in `cwd`. */
@@ -36,29 +34,39 @@ export interface LoadOptions {
    * and its endpoint must be one a key may be sent to.
    */
   requireCredentials?: boolean;
-  /**
-   * Leave the network lint to `LoadResult.deferredLint` when it cannot produce an error (no lint
-   * code in `lint.errors`) and nothing else failed, so that `plan` can lint while its read is on
-   * the wire. The findings are the same; only when they are computed changes.
-   */
-  deferLint?: boolean;
 }
 
 export interface LoadResult {
   /** Undefined when there is any error. */
   desired: DesiredState | undefined;
-  /** Errors and warnings, de-duplicated and sorted by file, line, column. */
+  /**
+   * The loader's errors and warnings (the network lint's are `lintProject`'s), de-duplicated, with
+   * `lint.errors` and `lint.ignore` applied, sorted by file, line, column.
+   */
   diagnostics: Diagnostic[];
   /** Policy files read, as shown in diagnostics (relative to the cwd), in reading order. */
   files: string[];
-  /** Where each expanded rule of every declared policy was written (for `explain`). */
-  origins: RuleOrigin[];
-  /**
-   * With `deferLint`, when the lint was left for later: computes its findings (warnings only, with
-   * `lint.ignore` applied), de-duplicated and sorted. `diagnostics` then holds everything else.
-   */
-  deferredLint?: () => Diagnostic[];
+  /** The entries as written, each with its file: what the network lint and `explain` read. */
+  declared: Declared;
+  /** `lint:` of ecfence.yaml. */
+  lint: LintSettings;
 }
+
+/** Every declared policy and association entry with the file it is in, and the `sources:` sets. */
+export interface Declared {
+  policies: readonly LocatedPolicy[];
+  associations: readonly LocatedAssociationEntry[];
+  /** The expanded source sets, through which rules naming a `$set` are read. */
+  sources: SourceTable;
+  decls: readonly SourceSetDecl[];
+}
+
+const NOTHING_DECLARED: Declared = {
+  policies: [],
+  associations: [],
+  sources: buildSourceTable([], new Set(), false).table,
+  decls: [],
+};
 
 /** Pseudo-file of diagnostics about command-line arguments. */
 export const ARGS_FILE = '<args>';
@@ -67,7 +75,8 @@ export const ARGS_FILE = '<args>';
  * Reads ecfence.yaml and every policy file it points at, validates them (schema, formats,
  * semantics, against CAPABILITIES) and returns the normalised desired state. Synchronous; never
  * throws on bad input: every problem, in every file, is a diagnostic with `file:line:col`.
- * Only the reading is I/O; everything after it is pure.
+ * Only the reading is I/O; everything after it is pure. The network lint is a separate step
+ * (`lintProject` in src/lint) over what this returns.
  */
 export function loadProject(options: LoadOptions): LoadResult {
   const cwd = resolve(options.cwd ?? process.cwd());
@@ -78,7 +87,9 @@ export function loadProject(options: LoadOptions): LoadResult {
   const configRead = readConfig(options);
   diagnostics.push(...configRead.diagnostics);
   const { yaml: configYaml, invalidPaths, config, root, configAbs } = configRead;
-  if (configYaml === undefined) return { desired: undefined, diagnostics, files: [], origins: [] };
+  if (configYaml === undefined) {
+    return { desired: undefined, diagnostics, files: [], declared: NOTHING_DECLARED, lint: config.lint };
+  }
 
   // ---- read the policy files
   const collected = collectPolicyFiles(policyPathsOf(configYaml, invalidPaths), root, configRead.configReal);
@@ -105,16 +116,6 @@ export function loadProject(options: LoadOptions): LoadResult {
   const normalised = normalisePolicyFiles(inputs, config, sources.table, brokenNames, incomplete);
   diagnostics.push(...normalised.diagnostics);
   diagnostics.push(...checkSemantics(config, normalised));
-  const originsOf = () => collectRuleOrigins(normalised.policies, sources.table);
-  const lint = () =>
-    lintPolicies({
-      policies: normalised.policies,
-      associations: normalised.associations,
-      sources: sources.table,
-      decls,
-    });
-  const lintCanFail = config.lint.errors.some((code) => (LINT_CODES as readonly string[]).includes(code));
-  const finish = (all: readonly Diagnostic[]) => sortDiagnostics(dedupe(applyLintSettings(all, config.lint)));
 
   const selected = selectEnvironments(options.environments, config.environments, config.brokenEnvironments);
   diagnostics.push(...selected.diagnostics);
@@ -124,41 +125,31 @@ export function loadProject(options: LoadOptions): LoadResult {
     diagnostics.push(...checkAllowedEndpoints(config, selected.names, env));
   }
 
-  const files = collected.files.map((f) => show(f.abs));
-  if (options.deferLint === true && !lintCanFail && config.usable) {
-    const sorted = finish(diagnostics);
-    if (!hasErrors(sorted)) {
-      const result: LoadResult = {
-        desired: buildDesiredState(config, normalised, selected.names),
-        diagnostics: sorted,
-        files,
-        origins: [],
-        deferredLint: () => finish(lint()),
-      };
-      return defineLazy(result, 'origins', originsOf);
-    }
+  const sorted = settleDiagnostics(diagnostics, config.lint);
+  if (!config.usable && !hasErrors(sorted)) {
+    // Not reachable through the schema (environments is required), but never hand out a desired
+    // state built from a config that could not be read.
+    sorted.push(
+      diagnostic('error', 'E_SCHEMA', 'ecfence.yaml: no usable environments', { file: show(configAbs) }),
+    );
   }
-  diagnostics.push(...lint());
-  const sorted = finish(diagnostics);
-  if (hasErrors(sorted) || !config.usable) {
-    if (!hasErrors(sorted)) {
-      // Not reachable through the schema (environments is required), but never hand out a
-      // desired state built from a config that could not be read.
-      sorted.push(
-        diagnostic('error', 'E_SCHEMA', 'ecfence.yaml: no usable environments', { file: show(configAbs) }),
-      );
-    }
-    const failed: LoadResult = { desired: undefined, diagnostics: sorted, files, origins: [] };
-    return defineLazy(failed, 'origins', originsOf);
-  }
-  // The origins (for `explain`) are built when first read.
-  const result: LoadResult = {
-    desired: buildDesiredState(config, normalised, selected.names),
+  return {
+    desired: hasErrors(sorted) ? undefined : buildDesiredState(config, normalised, selected.names),
     diagnostics: sorted,
-    files,
-    origins: [],
+    files: collected.files.map((f) => show(f.abs)),
+    declared: {
+      policies: normalised.policies,
+      associations: normalised.associations,
+      sources: sources.table,
+      decls,
+    },
+    lint: config.lint,
   };
-  return defineLazy(result, 'origins', originsOf);
+}
+
+/** Findings as reported: `lint:` settings applied, each once, in file, line and column order. */
+export function settleDiagnostics(diagnostics: readonly Diagnostic[], settings: LintSettings): Diagnostic[] {
+  return sortDiagnostics(dedupe(applyLintSettings(diagnostics, settings)));
 }
 
 function selectEnvironments(

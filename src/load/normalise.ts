@@ -2,7 +2,7 @@ import { diagnostic } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { closest, didYouMean } from '../model/suggest.js';
 import { POLICY_TYPE_ALIASES } from '../model/types.js';
-import type { DesiredPolicy, PolicyType, Rule, SourcePosition, Target } from '../model/types.js';
+import type { DesiredPolicy, PolicyType, Rule, Target } from '../model/types.js';
 import type { ConfigModel } from './config.js';
 import { checkAzureEndpointGuid, checkAzureEndpointName, checkTargetId, sourceCheckFor } from './formats.js';
 import type { FormatProblem } from './formats.js';
@@ -272,49 +272,16 @@ function normalisePolicy(
     normaliseRule(policy, rule, ruleIndex, keep);
   });
 
-  return new LocatedDesiredPolicy(environment, written, type, distinct.rules, yaml, index);
-}
-
-/**
- * A declared policy whose `position` is looked up when first read, as a declared association's
- * (see `LocatedAssociation` in desired.ts): only `explain` reads it. Where it was written is kept in
- * private fields, which no spread, JSON, canonical JSON or deep equality sees.
- */
-class LocatedDesiredPolicy implements DesiredPolicy {
-  readonly environment: string;
-  readonly region: string;
-  readonly name: string;
-  readonly type: PolicyType;
-  readonly description: string;
-  readonly include_by_default: boolean;
-  readonly rules: Rule[];
-  readonly #yaml: YamlFile;
-  /** The policy's index in its file's `policies:`. */
-  readonly #index: number;
-  #position: SourcePosition | undefined;
-
-  constructor(
-    environment: string,
-    written: WrittenPolicy,
-    type: PolicyType,
-    rules: Rule[],
-    yaml: YamlFile,
-    index: number,
-  ) {
-    this.environment = environment;
-    this.region = written.region;
-    this.name = written.name;
-    this.type = type;
-    this.description = written.description ?? '';
-    this.include_by_default = written.include_by_default ?? false;
-    this.rules = rules;
-    this.#yaml = yaml;
-    this.#index = index;
-  }
-
-  get position(): SourcePosition {
-    return (this.#position ??= positionAt(this.#yaml, ['policies', this.#index]));
-  }
+  return {
+    environment,
+    region: written.region,
+    name: written.name,
+    type,
+    description: written.description ?? '',
+    include_by_default: written.include_by_default ?? false,
+    rules: distinct.rules,
+    position: positionAt(yaml, ['policies', index]),
+  };
 }
 
 /** What normalising a policy's rules needs besides the rule. */

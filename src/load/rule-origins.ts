@@ -1,7 +1,7 @@
 import type { PolicyType, SourcePosition } from '../model/types.js';
 import type { LocatedPolicy } from './normalise.js';
 import { describePath, isRecord, positionAt } from './read-yaml.js';
-import type { PathSegment, YamlFile } from './read-yaml.js';
+import type { PathSegment } from './read-yaml.js';
 import { isReference } from './sources.js';
 import type { Address, SourceTable } from './sources.js';
 
@@ -24,52 +24,12 @@ export interface RuleOrigin {
   value: string;
   description?: string;
   /** The rule's field as written in the policy (its `source:` even when that names a set). */
-  readonly at: SourcePosition;
+  at: SourcePosition;
   /** e.g. `policies[0].rules[2].source`. */
-  readonly label: string;
+  label: string;
   /** When the value came from a `$set`: the set the rule names and where the value itself is written. */
   via?: { set: string; at: SourcePosition; label: string };
   egress?: { protocol: string; ports: number[] };
-}
-
-/*
- * An origin knows its file and data path; `at` and `label` are looked up when read. A large estate
- * has a hundred thousand rules and the lint reads the position of only those it reports.
- */
-class LocatedRuleOrigin implements RuleOrigin {
-  declare readonly description?: string;
-  declare readonly via?: RuleOrigin['via'];
-  declare readonly egress?: RuleOrigin['egress'];
-  #at: SourcePosition | undefined;
-
-  constructor(
-    readonly environment: string,
-    readonly region: string,
-    readonly policy: string,
-    readonly type: PolicyType,
-    readonly rule: number,
-    readonly value: string,
-    private readonly yaml: YamlFile,
-    /** The policy's index in its file's `policies:`. */
-    private readonly index: number,
-    /** The rule's field (one shared array per field): the data path is built when asked for. */
-    private readonly field: readonly PathSegment[],
-    extra: Pick<RuleOrigin, 'description' | 'via' | 'egress'>,
-  ) {
-    Object.assign(this, extra);
-  }
-
-  get at(): SourcePosition {
-    return (this.#at ??= positionAt(this.yaml, this.path()));
-  }
-
-  get label(): string {
-    return describePath(this.yaml.value, this.path());
-  }
-
-  private path(): PathSegment[] {
-    return ['policies', this.index, 'rules', this.rule, ...this.field];
-  }
 }
 
 const SOURCE: readonly PathSegment[] = ['source'];
@@ -114,24 +74,21 @@ function policyOrigins(located: LocatedPolicy, sources: SourceTable, out: RuleOr
       extrasOf = rule;
       extras = ruleExtras(rule, policy.type);
     }
-    const extra =
-      set === undefined || address === undefined
-        ? extras
-        : { ...extras, via: { set, at: address.at, label: address.label } };
-    out.push(
-      new LocatedRuleOrigin(
-        policy.environment,
-        policy.region,
-        policy.name,
-        policy.type,
-        ruleIndex,
-        value,
-        yaml,
-        index,
-        field,
-        extra,
-      ),
-    );
+    const path: PathSegment[] = ['policies', index, 'rules', ruleIndex, ...field];
+    out.push({
+      environment: policy.environment,
+      region: policy.region,
+      policy: policy.name,
+      type: policy.type,
+      rule: ruleIndex,
+      value,
+      ...extras,
+      at: positionAt(yaml, path),
+      label: describePath(yaml.value, path),
+      ...(set === undefined || address === undefined
+        ? {}
+        : { via: { set, at: address.at, label: address.label } }),
+    });
   });
 }
 

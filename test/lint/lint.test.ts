@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CONFIG_SCHEMA } from '../../src/load/schema.js';
 import { CONFIGURABLE_WARNINGS, LINT_CODES } from '../../src/lint/lint.js';
+import { lintCanFail, lintProject } from '../../src/lint/index.js';
+import { loadProject } from '../../src/load/index.js';
 import { sortDiagnostics } from '../../src/model/diagnostics.js';
 import { makeProject as makeCliProject, runCli } from '../support/cli.js';
 import { load, makeProject, only, show, where } from '../load/helpers.js';
@@ -46,35 +48,38 @@ describe('lint corpus', () => {
   });
 });
 
-describe('lint left for later (plan lints while its read is on the wire)', () => {
+describe('the lint is a step of its own after loading', () => {
   const files = readdirSync(LINT).filter((f) => f.endsWith('.yaml'));
-  test.each(files)(
-    '%s: the same desired state and, once run, the same findings in the same order',
-    (file) => {
-      const inline = loadLint(file);
-      const deferred = load(loadLint.lastProject, { deferLint: true });
-      expect(deferred.deferredLint, show(deferred)).toBeDefined();
-      expect(deferred.desired).toEqual(inline.desired);
-      const all = sortDiagnostics([...deferred.diagnostics, ...(deferred.deferredLint?.() ?? [])]);
-      expect(all).toEqual(inline.diagnostics);
-      expect(deferred.origins.length).toBe(inline.origins.length);
-    },
-  );
+  test.each(files)('%s: the loader reports no lint finding; lintProject reports each of them', (file) => {
+    const checked = loadLint(file);
+    const loaded = loadProject({ cwd: loadLint.lastProject, env: {} });
+    const lintCodes: readonly string[] = LINT_CODES;
+    expect(loaded.diagnostics.filter((d) => lintCodes.includes(d.code))).toEqual([]);
+    expect(loaded.desired).toEqual(checked.desired);
+    const findings = lintProject(loaded);
+    expect(findings.length, show(checked)).toBeGreaterThan(0);
+    expect(sortDiagnostics([...loaded.diagnostics, ...findings])).toEqual(checked.diagnostics);
+  });
 
-  test('never when a lint code is an error, or when anything else failed: then all is reported at once', () => {
+  test('a lint code in lint.errors makes its findings errors, and then there is no desired state', () => {
     const promoted = loadLint('broad.yaml', 'lint:\n  errors: [W_OPEN_SOURCE]\n');
-    const promotedDeferred = load(loadLint.lastProject, { deferLint: true });
-    expect(promotedDeferred.deferredLint).toBeUndefined();
-    expect(promotedDeferred.diagnostics).toEqual(promoted.diagnostics);
-    expect(promotedDeferred.desired).toBeUndefined();
+    expect(lintCanFail(loadProject({ cwd: loadLint.lastProject, env: {} }).lint)).toBe(true);
+    expect(promoted.diagnostics.filter((d) => d.code === 'W_OPEN_SOURCE').map((d) => d.severity)).toEqual([
+      'error',
+    ]);
+    expect(promoted.desired).toBeUndefined();
+    loadLint('broad.yaml');
+    expect(lintCanFail(loadProject({ cwd: loadLint.lastProject, env: {} }).lint)).toBe(false);
+  });
 
+  test('the findings of a project with errors are reported with them', () => {
     const dir = makeProject({
       'ecfence.yaml': 'environments:\n  cloud:\n    api: ess\n',
       'policies/p.yaml':
         'policies:\n  - { name: a, region: r1, type: ip, rules: [{ source: 0.0.0.0/0 }, { source: 300.1.1.1 }] }\n',
     });
-    const broken = load(dir, { deferLint: true });
-    expect(broken.deferredLint).toBeUndefined();
+    const broken = load(dir);
+    expect(broken.desired).toBeUndefined();
     expect(where(broken.diagnostics)).toEqual([
       'policies/p.yaml:2:56 W_OPEN_SOURCE',
       'policies/p.yaml:2:79 E_INVALID_SOURCE',

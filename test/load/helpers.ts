@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
-import { loadProject } from '../../src/load/index.js';
+import { checkProject } from '../../src/lint/index.js';
 import type { LoadOptions, LoadResult } from '../../src/load/index.js';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
@@ -27,8 +27,9 @@ export function writeFiles(dir: string, files: Record<string, string | Uint8Arra
   }
 }
 
+/** Loads and lints the project in `cwd`: everything `validate` reports. */
 export function load(cwd: string, options: Omit<LoadOptions, 'cwd'> = {}): LoadResult {
-  return loadProject({ env: {}, ...options, cwd });
+  return checkProject({ env: {}, ...options, cwd });
 }
 
 /** `file:line:col CODE` of each diagnostic: compact and exact for assertions. */

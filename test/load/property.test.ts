@@ -89,7 +89,7 @@ function verdict(result: LoadResult) {
       ...env,
       config: { ...env.config, position: undefined },
       policies: env.policies.map((p) => ({ ...p, position: undefined })),
-      associations: env.associations.map((a) => ({ ...a, position: undefined })),
+      associations: env.associations.map((a) => ({ ...a, position: undefined, targetPosition: undefined })),
     })),
     digest: result.desired?.configDigest,
     codes: result.diagnostics.map((d) => `${d.severity} ${d.code}`).sort(),

@@ -1,7 +1,7 @@
 import { CAPABILITIES } from '../../model/capabilities.js';
 import { explainTarget } from '../../explain/explain-target.js';
 import type { Explanation, ExplainedRule } from '../../explain/explain-target.js';
-import { loadProject } from '../../load/index.js';
+import { checkProject } from '../../lint/index.js';
 import { hasErrors } from '../../model/diagnostics.js';
 import { printDiagnostics } from '../diagnostics-output.js';
 import { UserInputError } from '../../model/errors.js';
@@ -32,7 +32,7 @@ export async function runExplain(flags: Flags, io: Io): Promise<ExitCode> {
     throw new UserInputError(`--ip '${ip}' is not an IPv4 address (e.g. 203.0.113.7)`);
   }
 
-  const result = loadProject({
+  const result = checkProject({
     configPath: flags['config'] as string | undefined,
     cwd: io.cwd,
     env: io.env,
@@ -55,7 +55,7 @@ export async function runExplain(flags: Flags, io: Io): Promise<ExitCode> {
     );
   }
 
-  const explanation = explainTarget(env, result.origins, target, ip);
+  const explanation = explainTarget(env, result.declared, target, ip);
   io.stdout(format === 'json' ? toSafeJson(explanation) : renderExplanation(explanation, io));
   return EXIT.ok;
 }

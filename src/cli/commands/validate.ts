@@ -1,4 +1,4 @@
-import { loadProject } from '../../load/index.js';
+import { checkProject } from '../../lint/index.js';
 import { toSafeJson } from '../../secrets/untrusted-text.js';
 import { findRepositoryRoot, printDiagnostics } from '../diagnostics-output.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -10,7 +10,7 @@ import type { Flags } from '../session.js';
 export async function runValidate(flags: Flags, io: Io): Promise<ExitCode> {
   // One of the choices in command-table.ts: checked before this runs.
   const format = (flags['format'] as string | undefined) ?? 'text';
-  const result = loadProject({
+  const result = checkProject({
     configPath: flags['config'] as string | undefined,
     cwd: io.cwd,
     env: io.env,
