@@ -10,6 +10,7 @@ import { ApiError, UserInputError } from '../model/errors.js';
 import { Redactor } from '../secrets/redactor.js';
 import { oneLine } from '../secrets/untrusted-text.js';
 import { isLoopbackHost } from '../secrets/endpoint-policy.js';
+import { AdaptiveLimit, type ThrottleStats } from './adaptive-limit.js';
 
 /**
  * The one HTTP client all back ends use (API.md §1, §7, gotchas 27–28).
@@ -73,7 +74,15 @@ export interface HttpClientOptions {
   redactor?: Redactor;
   /** Largest response body accepted, decompressed (default MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
+  /**
+   * Requests in flight at once, at most (default DEFAULT_MAX_IN_FLIGHT); lowered while the API
+   * answers 429 and raised again as it recovers (see AdaptiveLimit).
+   */
+  maxInFlight?: number;
 }
+
+/** Requests one environment's client keeps in flight at most, unless told otherwise. */
+export const DEFAULT_MAX_IN_FLIGHT = 8;
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -101,7 +110,7 @@ export interface HttpResponse {
   attempts: number;
 }
 
-export interface HttpCounters {
+export interface HttpCounters extends ThrottleStats {
   /** Requests sent, retries included. */
   requests: number;
   /** Requests that were repeats of an earlier attempt. */
@@ -151,7 +160,9 @@ export class HttpClient {
   private readonly maxResponseBytes: number;
   private readonly environment: string;
   private readonly agents: { http: http.Agent; https: https.Agent };
-  private readonly stats: HttpCounters = { requests: 0, retries: 0 };
+  private readonly stats = { requests: 0, retries: 0 };
+  /** Requests in flight, adapted to the API's pace. */
+  private readonly gate: AdaptiveLimit;
   /** First attempts not yet handed to the operating system (see `allSent`). */
   private readonly unsent = new Set<Promise<void>>();
 
@@ -188,6 +199,7 @@ export class HttpClient {
     if (credentials.kind === 'api_key') this.redactor.add(credentials.apiKey);
     else this.redactor.addBasic(credentials.username, credentials.password);
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    this.gate = new AdaptiveLimit(Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
     const authorization = authorizationHeader(credentials);
     this.agents = {
       http: new http.Agent({ keepAlive: true }),
@@ -225,7 +237,7 @@ export class HttpClient {
   }
 
   counters(): HttpCounters {
-    return { ...this.stats };
+    return { ...this.stats, ...this.gate.stats() };
   }
 
   /**
@@ -245,42 +257,22 @@ export class HttpClient {
   async request(req: HttpRequest): Promise<HttpResponse> {
     const idempotent =
       req.idempotent ?? (req.method === 'GET' || req.method === 'PUT' || req.method === 'DELETE');
-    const started = Date.now();
+    let started: number | undefined;
     for (let attempt = 1; ; attempt++) {
+      const epoch = this.gate.tryAcquire() ?? (await this.gate.acquire());
+      // Retry bounds count from the first attempt sent, not from the wait for a slot.
+      started ??= Date.now();
       const t0 = Date.now();
       this.stats.requests++;
       if (attempt > 1) this.stats.retries++;
-      let outcome: Outcome;
+      let outcome: Outcome | undefined;
       try {
-        const call = this.client(req.path.replace(/^\//, ''), {
-          method: req.method,
-          ...(req.searchParams ? { searchParams: req.searchParams } : {}),
-          ...(req.json !== undefined ? { json: req.json } : {}),
-          ...(req.headers ? { headers: req.headers } : {}),
-          responseType: 'buffer',
-        });
-        if (attempt === 1) this.trackSent(call);
-        const tooLarge = this.bound(call);
-        let res: Response<Buffer>;
-        try {
-          res = await call;
-        } catch (err) {
-          if (tooLarge.refused) throw this.tooLarge(req);
-          throw err;
-        }
-        const text = await this.readBody(req, res);
-        this.log.debug(
-          { method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - t0, attempt },
-          'request',
-        );
-        outcome = this.classifyResponse(req, res, text, idempotent, attempt);
-      } catch (err) {
-        if (err instanceof ApiError) throw err;
-        const code = errorCode(err);
-        this.log.debug({ method: req.method, path: req.path, code, ms: Date.now() - t0, attempt }, 'request');
-        outcome = this.classifyFailure(req, code, idempotent);
+        outcome = await this.attempt(req, idempotent, attempt, t0);
+      } finally {
+        this.gate.release(outcome?.kind === 'done');
       }
       if (outcome.kind === 'done') return outcome.response;
+      if (outcome.error.details.status === 429) this.gate.throttle(epoch, outcome.retryAfterMs);
       const delay = outcome.retryAfterMs ?? this.backoff(attempt);
       const canRetry =
         outcome.retry &&
@@ -292,6 +284,44 @@ export class HttpClient {
         'retrying request',
       );
       await sleep(delay);
+    }
+  }
+
+  /** One attempt: its outcome, or a thrown ApiError that no retry can help (body too large). */
+  private async attempt(
+    req: HttpRequest,
+    idempotent: boolean,
+    attempt: number,
+    t0: number,
+  ): Promise<Outcome> {
+    try {
+      const call = this.client(req.path.replace(/^\//, ''), {
+        method: req.method,
+        ...(req.searchParams ? { searchParams: req.searchParams } : {}),
+        ...(req.json !== undefined ? { json: req.json } : {}),
+        ...(req.headers ? { headers: req.headers } : {}),
+        responseType: 'buffer',
+      });
+      if (attempt === 1) this.trackSent(call);
+      const tooLarge = this.bound(call);
+      let res: Response<Buffer>;
+      try {
+        res = await call;
+      } catch (err) {
+        if (tooLarge.refused) throw this.tooLarge(req);
+        throw err;
+      }
+      const text = await this.readBody(req, res);
+      this.log.debug(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - t0, attempt },
+        'request',
+      );
+      return this.classifyResponse(req, res, text, idempotent, attempt);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      const code = errorCode(err);
+      this.log.debug({ method: req.method, path: req.path, code, ms: Date.now() - t0, attempt }, 'request');
+      return this.classifyFailure(req, code, idempotent);
     }
   }
 

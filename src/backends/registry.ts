@@ -31,6 +31,8 @@ export interface BackendOptions {
   retry?: Partial<RetryOptions>;
   /** The run's secrets: the credentials read are added to it before anything is sent. */
   redactor?: Redactor;
+  /** Requests in flight at once, at most (see `HttpClientOptions.maxInFlight`). */
+  maxInFlight?: number;
 }
 
 /** A back end with its transport's counters and a way to release its keep-alive sockets. */
@@ -65,10 +67,15 @@ export function createBackend(config: EnvironmentConfig, options: BackendOptions
   });
 }
 
+/** Where an environment's API is: its `endpoint:`, else its API's default (undefined: none). */
+export function endpointOf(config: EnvironmentConfig): string | undefined {
+  return config.endpoint !== '' ? config.endpoint : CAPABILITIES[config.api].defaultEndpoint;
+}
+
 /** The configured HTTP client alone, e.g. for `readMetadata` (serverless/metadata.ts). */
 export function createHttpClient(config: EnvironmentConfig, options: BackendOptions): HttpClient {
   const capabilities = CAPABILITIES[config.api];
-  const endpoint = config.endpoint !== '' ? config.endpoint : capabilities.defaultEndpoint;
+  const endpoint = endpointOf(config);
   if (endpoint === undefined) {
     throw new UserInputError(`environment ${config.name}: api ${config.api} needs an endpoint`);
   }
@@ -87,6 +94,7 @@ export function createHttpClient(config: EnvironmentConfig, options: BackendOpti
     logger: options.logger,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.redactor ? { redactor: options.redactor } : {}),
+    ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
   });
 }
 

@@ -5,9 +5,9 @@ import { checkCredentials } from '../load/config.js';
 import { checkAllowedEndpoints } from '../load/endpoints.js';
 import { checkProject } from '../lint/index.js';
 import { readConfig } from '../load/read-config.js';
-import { diagnostic, hasErrors, type Diagnostic } from '../model/diagnostics.js';
+import { selectEnvironments } from '../load/select-environments.js';
+import { hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import { UserInputError } from '../model/errors.js';
-import { didYouMean } from '../model/suggest.js';
 import type { EnvironmentConfig } from '../model/types.js';
 import type { Io } from './io.js';
 import type { Flags } from './session.js';
@@ -19,15 +19,15 @@ import type { Flags } from './session.js';
  */
 
 /**
- * The named environments of ecfence.yaml, reading nothing else: these commands are how a
- * repository gets its first policy files, so a missing `policies` directory (or a broken policy
- * file) must not stop them. `connect`: the command will send the key, so it must be set and its
+ * The environments of ecfence.yaml that `patterns` select (`--env` names or globs; all when
+ * undefined), reading nothing else: these commands are how a repository gets its first policy
+ * files, so a missing `policies` directory (or a broken policy file) must not stop them. `connect`: the command will send the key, so it must be set and its
  * endpoint allowed. Throws UserInputError (exit 3) before any request.
  */
 export function readEnvironments(
   flags: Flags,
   io: Io,
-  names: readonly string[],
+  patterns: readonly string[] | undefined,
   options: { connect: boolean },
 ): EnvironmentConfig[] {
   const read = readConfig({ configPath: flags['config'] as string | undefined, cwd: io.cwd });
@@ -35,19 +35,9 @@ export function readEnvironments(
   const diagnostics: Diagnostic[] = [...read.diagnostics];
   if (read.yaml !== undefined) {
     const model = read.config;
-    for (const name of names) {
-      if (!model.environments.has(name) && !model.brokenEnvironments.has(name)) {
-        const declared = [...model.environments.keys(), ...model.brokenEnvironments].sort();
-        diagnostics.push(
-          diagnostic(
-            'error',
-            'E_UNKNOWN_ENV',
-            `--env ${name}: no such environment in ${shown}${didYouMean(name, declared) || ` (declared: ${declared.join(', ') || 'none'})`}`,
-            { file: '<args>' },
-          ),
-        );
-      }
-    }
+    const selected = selectEnvironments(patterns, model.environments, model.brokenEnvironments, shown);
+    diagnostics.push(...selected.diagnostics);
+    const names = selected.names;
     if (options.connect) {
       diagnostics.push(...checkCredentials(model, names, io.env));
       diagnostics.push(...checkAllowedEndpoints(model, names, io.env));

@@ -64,7 +64,12 @@ const ENV_REPEATABLE: OptionSpec = {
   type: 'string',
   multiple: true,
   value: 'NAME',
-  help: 'only this environment (repeatable; default: all)',
+  help: "only this environment, or those a glob matches ('prod-*'); repeatable; default: all",
+};
+const PARALLEL_ENVIRONMENTS: OptionSpec = {
+  type: 'string',
+  value: 'N',
+  help: 'environments read (and applied) at once (default 8); each keeps its own request concurrency',
 };
 const ENV_ONE: OptionSpec = { type: 'string', value: 'NAME', help: 'the environment (required)' };
 const FORCE: OptionSpec = {
@@ -105,9 +110,13 @@ Sends nothing to any API.`,
   },
   plan: {
     summary: 'read live state and print the ordered plan; writes nothing',
-    synopsis: '[--env NAME]... [--out FILE] [--format text|markdown|json] [--detailed-exitcode]',
-    about: `Reads live state (a constant number of API calls per environment), diffs it against the YAML and
-prints the ordered plan. Writes nothing to any API.`,
+    synopsis:
+      '[--env NAME]... [--out FILE] [--format text|markdown|json] [--detailed-exitcode] [--parallel-environments N]',
+    about: `Reads live state (a constant number of API calls per environment, environments in parallel),
+diffs it against the YAML and prints the ordered plan. Writes nothing to any API.
+Environments are independent: one that cannot be read is named with its host and the reason, the
+others are still planned and shown, and the run exits 1. Every format ends with a table of the
+environments and their status.`,
     options: {
       env: ENV_REPEATABLE,
       out: {
@@ -123,12 +132,14 @@ prints the ordered plan. Writes nothing to any API.`,
         help: 'text (default), markdown (PR comment) or json (the plan file)',
       },
       'detailed-exitcode': { type: 'boolean', help: 'exit 2 when there are changes, 0 when there are none' },
+      'parallel-environments': PARALLEL_ENVIRONMENTS,
       force: { ...FORCE, help: 'evaluate the percentage guards as overridden' },
       'no-delete': { ...NO_DELETE, help: 'plan additive changes only (no delete, no dissociate)' },
     },
     examples: [
       ['ecfence plan', 'every environment, as text'],
       ['ecfence plan --env prod --out plan.json', 'one environment, and save the plan to apply later'],
+      ["ecfence plan --env 'prod-*' --env onprem", 'the environments a glob matches, and one more'],
       [
         'ecfence plan --format markdown --detailed-exitcode > plan.md',
         'a pull-request comment; exit 2 on changes',
@@ -138,18 +149,28 @@ prints the ordered plan. Writes nothing to any API.`,
   apply: {
     summary: 'apply the plan (or exactly a saved plan file), then verify convergence',
     synopsis:
-      '[PLANFILE] [--env NAME]... [--auto-approve] [--force] [--no-delete] [--concurrency N] [--verbose]',
+      '[PLANFILE] [--env NAME]... [--auto-approve] [--force] [--no-delete] [--concurrency N] [--parallel-environments N] [--verbose]',
     about: `Without PLANFILE: plans, shows the plan, asks for confirmation (on a terminal; anything but
 'yes' cancels, exit 1) and applies it. With PLANFILE: applies exactly that saved plan, refusing it
 (exit 4) if the config or any live object it touches changed since it was made. Afterwards re-reads
 live state and reports whether it converged: nothing left to do and no policy with two live copies
-(exit 5 if not). The report leads with failed and skipped operations, then counts per phase.`,
+(exit 5 if not). The report leads with failed and skipped operations, then counts per phase, and
+ends with a table of the environments.
+Environments are independent: one that cannot be read, or whose plan a guard refuses, gets no
+write; the others are applied. A PLANFILE carries its environments, and applies only those that
+were read when it was made. Under 429 an environment lowers its concurrency, and raises it again
+as the API recovers.`,
     options: {
       env: ENV_REPEATABLE,
       'auto-approve': { type: 'boolean', help: 'do not ask (required when stdin is not a terminal)' },
       force: FORCE,
       'no-delete': { ...NO_DELETE, help: 'additive only: skip deletes and dissociations' },
-      concurrency: { type: 'string', value: 'N', help: 'operations in flight at once (default 8)' },
+      concurrency: {
+        type: 'string',
+        value: 'N',
+        help: 'operations in flight at once per environment (default 8; lowered while the API answers 429)',
+      },
+      'parallel-environments': PARALLEL_ENVIRONMENTS,
       verbose: { type: 'boolean', help: 'list every operation done in the report, not only counts' },
     },
     positionals: { max: 1, complete: 'file' },
@@ -331,6 +352,27 @@ deployments API and the Serverless API on one port; --flavor ece serves the ECE 
         'ECE, seeded, state kept in a file',
       ],
       ['ecfence emulator --rate-429 0.05 --retry-after 1 --fault-seed 7', 'with repeatable faults'],
+    ],
+  },
+  environments: {
+    summary: 'list the environments of ecfence.yaml (name, api), e.g. for a CI matrix',
+    synopsis: '[--env NAME]... [--format text|json]',
+    about: `Prints the environments of ecfence.yaml with their API, in the order they are declared. With
+--format json, one line: [{"name": "...", "api": "..."}, ...], for a CI matrix with one job per
+environment. Reads only ecfence.yaml; offline, no key needed.`,
+    options: {
+      env: {
+        ...ENV_REPEATABLE,
+        help: "only this environment, or those a glob matches ('prod-*'); repeatable",
+      },
+      format: { type: 'string', value: 'FORMAT', choices: ['text', 'json'], help: 'text (default) or json' },
+    },
+    examples: [
+      ['ecfence environments', 'one line per environment: name and api'],
+      [
+        "ecfence environments --env 'prod-*' --format json",
+        'one JSON line for a CI matrix (examples/github/plan-matrix.yml)',
+      ],
     ],
   },
   completion: {

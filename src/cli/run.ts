@@ -76,6 +76,8 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
         return await commands.runExplain(flags, io);
       case 'emulator':
         return await commands.runEmulator(flags, io);
+      case 'environments':
+        return commands.runEnvironments(flags, io);
     }
   } catch (error) {
     reportError(error, io);

@@ -1,5 +1,6 @@
+import pLimit from 'p-limit';
 import { CAPABILITIES } from '../model/capabilities.js';
-import { createBackend, type ConnectedBackend } from '../backends/registry.js';
+import { createBackend, endpointOf, type ConnectedBackend } from '../backends/registry.js';
 import type { RetryOptions } from '../backends/http.js';
 import { loadProject } from '../load/index.js';
 import { lintCanFail, lintProject, withLint } from '../lint/index.js';
@@ -7,9 +8,9 @@ import { createLogger, type LogFormat, type Logger } from '../log.js';
 import { GLOBAL_OPTIONS } from './command-table.js';
 
 import { printDiagnostics } from './diagnostics-output.js';
-import { UserInputError } from '../model/errors.js';
+import { ApiError, UserInputError } from '../model/errors.js';
 import type { DesiredState, LiveEnvironment } from '../model/types.js';
-import type { EnvironmentInput } from '../plan/types.js';
+import type { EnvironmentInput, PlanEnvironment } from '../plan/types.js';
 import type { Io } from './io.js';
 
 import type { Flags } from './parse-args.js';
@@ -65,12 +66,13 @@ export function loadDesiredDeferringLint(
   io: Io,
   requireCredentials: boolean,
   deferLint = true,
+  environments = flags['env'] as readonly string[] | undefined,
 ): LoadedDesired {
   const loaded = loadProject({
     configPath: flags['config'] as string | undefined,
     cwd: io.cwd,
     env: io.env,
-    environments: flags['env'] as string[] | undefined,
+    ...(environments !== undefined ? { environments: [...environments] } : {}),
     requireCredentials,
   });
   const lintNow = !deferLint || loaded.desired === undefined || lintCanFail(loaded.lint);
@@ -96,10 +98,29 @@ export function loadDesiredDeferringLint(
   };
 }
 
+/** An environment whose live state could not be read, as the plan lists it. */
+export type UnreadableEnvironment = Omit<PlanEnvironment, 'status'>;
+
 export interface LiveSession {
+  /** The environments that were read, in the desired state's order. */
   inputs: EnvironmentInput[];
   backends: Map<string, ConnectedBackend>;
   lives: Map<string, LiveEnvironment>;
+  /** The environments that could not be read (SPEC §2: the others are still planned). */
+  unreadable: UnreadableEnvironment[];
+}
+
+export const DEFAULT_PARALLEL_ENVIRONMENTS = 8;
+
+/** `--parallel-environments N`: environments read and applied at once. */
+export function parallelEnvironments(flags: Flags): number {
+  const raw = flags['parallel-environments'] as string | undefined;
+  if (raw === undefined) return DEFAULT_PARALLEL_ENVIRONMENTS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new UserInputError(`--parallel-environments must be a whole number from 1 to 256 (got '${raw}')`);
+  }
+  return n;
 }
 
 /** Retry bounds can be tightened (or loosened) per run: ECFENCE_RETRY_ATTEMPTS, ECFENCE_RETRY_MAX_MS. */
@@ -124,8 +145,16 @@ export function retryFromEnv(env: Io['env']): Partial<RetryOptions> {
   return out;
 }
 
-/** One back end per environment, created before any request so credential errors stop everything. */
-export function createBackends(desired: DesiredState, io: Io, logger: Logger): Map<string, ConnectedBackend> {
+/**
+ * One back end per environment, created before any request so credential errors stop everything.
+ * `maxInFlight`: requests each environment keeps in flight at most (apply: --concurrency).
+ */
+export function createBackends(
+  desired: DesiredState,
+  io: Io,
+  logger: Logger,
+  maxInFlight?: number,
+): Map<string, ConnectedBackend> {
   const backends = new Map<string, ConnectedBackend>();
   const retry = retryFromEnv(io.env);
   for (const env of desired.environments) {
@@ -136,6 +165,7 @@ export function createBackends(desired: DesiredState, io: Io, logger: Logger): M
         logger: logger.child({ env: env.config.name }),
         retry,
         redactor: io.redactor,
+        ...(maxInFlight !== undefined ? { maxInFlight } : {}),
       }),
     );
   }
@@ -149,14 +179,16 @@ export function closeBackends(backends: Iterable<ConnectedBackend>): void {
 
 /**
  * Starts `readLive` and resolves once its first requests have left, so that the caller can do CPU
- * work of its own during the round trip and then await `reading`. A failed read is not reported as
- * an unhandled rejection while the caller is busy: it rejects `reading` when awaited.
+ * work of its own during the round trip and then await `reading`.
  */
 export async function startReadLive(
   desired: DesiredState,
   backends: Map<string, ConnectedBackend>,
+  parallel: number,
 ): Promise<{ reading: Promise<LiveSession> }> {
-  const reading = readLive(desired, backends);
+  const reading = readLive(desired, backends, parallel);
+  // A bug (not an API failure: those are in `unreadable`) rejects `reading` when it is awaited,
+  // not as an unhandled rejection while the caller is busy.
   reading.catch(() => undefined);
   await Promise.race([Promise.all([...backends.values()].map((b) => b.allSent())), reading]).catch(
     () => undefined,
@@ -164,20 +196,54 @@ export async function startReadLive(
   return { reading };
 }
 
-/** Reads every environment's live state in parallel (a constant number of requests each). */
+/**
+ * Reads every environment's live state (a constant number of requests each), `parallel`
+ * environments at a time. Environments are independent (SPEC §2): one whose read fails with an API
+ * error (refused connection, DNS, TLS, 401/403, retries exhausted, a body over the cap) is listed
+ * in `unreadable` with the reason, and the others are read as if it were absent. Anything else is a
+ * bug and rejects, once every read has settled.
+ */
 export async function readLive(
   desired: DesiredState,
   backends: Map<string, ConnectedBackend>,
+  parallel: number = DEFAULT_PARALLEL_ENVIRONMENTS,
 ): Promise<LiveSession> {
+  const limit = pLimit(parallel);
   const lives = new Map<string, LiveEnvironment>();
-  const inputs = await Promise.all(
-    desired.environments.map(async (env) => {
-      const backend = backends.get(env.config.name);
-      if (!backend) throw new Error(`no back end for ${env.config.name}`);
-      const live = await backend.read();
-      lives.set(env.config.name, live);
-      return { desired: env, live, capabilities: CAPABILITIES[env.config.api] };
-    }),
+  const inputs: EnvironmentInput[] = [];
+  const unreadable: UnreadableEnvironment[] = [];
+  const outcomes = await Promise.allSettled(
+    desired.environments.map((env) =>
+      limit(async () => {
+        const backend = backends.get(env.config.name);
+        if (!backend) throw new Error(`no back end for ${env.config.name}`);
+        try {
+          return { env, live: await backend.read() };
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          const { config } = env;
+          return {
+            env,
+            error: {
+              name: config.name,
+              api: config.api,
+              endpoint: endpointOf(config) ?? '',
+              error: error.message,
+            },
+          };
+        }
+      }),
+    ),
   );
-  return { inputs, backends, lives };
+  for (const outcome of outcomes) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    const { env, live, error } = outcome.value;
+    if (live) {
+      lives.set(env.config.name, live);
+      inputs.push({ desired: env, live, capabilities: CAPABILITIES[env.config.api] });
+    } else if (error) {
+      unreadable.push(error);
+    }
+  }
+  return { inputs, backends, lives, unreadable };
 }

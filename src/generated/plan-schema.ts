@@ -24,7 +24,8 @@ const schema11 = {
   ],
   properties: {
     format_version: {
-      description: 'Version of this format: major.minor.',
+      description:
+        'Version of this format: major.minor. 1.1 adds `environments`; a reader takes 1.0 and 1.1 and refuses another major.',
       type: 'string',
       pattern: '^1\\.\\d+$',
     },
@@ -68,8 +69,30 @@ const schema11 = {
       type: 'array',
       items: { $ref: '#/definitions/targetExposure' },
     },
+    environments: {
+      description:
+        'Every environment of the run, by name, and whether it was planned or could not be read (format 1.1; absent in 1.0 files, whose environments are the keys of `fingerprints`). `apply` of the file touches only the planned ones.',
+      type: 'array',
+      items: { $ref: '#/definitions/planEnvironment' },
+    },
   },
   definitions: {
+    planEnvironment: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'api', 'endpoint', 'status'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        api: { enum: ['ess', 'ece', 'serverless'] },
+        endpoint: { description: "The API's origin, as configured or the API's default.", type: 'string' },
+        status: {
+          description:
+            'planned: read and planned; unreadable: live state could not be read, so nothing is planned for it.',
+          enum: ['planned', 'unreadable'],
+        },
+        error: { description: 'Why it could not be read.', type: 'string' },
+      },
+    },
     exposureState: {
       type: 'object',
       additionalProperties: false,
@@ -439,6 +462,22 @@ const schema70 = {
       type: 'integer',
       minimum: 0,
     },
+  },
+};
+const schema75 = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'api', 'endpoint', 'status'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    api: { enum: ['ess', 'ece', 'serverless'] },
+    endpoint: { description: "The API's origin, as configured or the API's default.", type: 'string' },
+    status: {
+      description:
+        'planned: read and planned; unreadable: live state could not be read, so nothing is planned for it.',
+      enum: ['planned', 'unreadable'],
+    },
+    error: { description: 'Why it could not be read.', type: 'string' },
   },
 };
 const func2 = Object.prototype.hasOwnProperty;
@@ -7417,8 +7456,275 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         errors++;
       }
     }
+    if (data.environments !== undefined) {
+      let data23 = data.environments;
+      if (Array.isArray(data23)) {
+        const len4 = data23.length;
+        for (let i4 = 0; i4 < len4; i4++) {
+          let data24 = data23[i4];
+          if (data24 && typeof data24 == 'object' && !Array.isArray(data24)) {
+            if (data24.name === undefined) {
+              const err47 = {
+                instancePath: instancePath + '/environments/' + i4,
+                schemaPath: '#/definitions/planEnvironment/required',
+                keyword: 'required',
+                params: { missingProperty: 'name' },
+                message: "must have required property '" + 'name' + "'",
+                schema: schema75.required,
+                parentSchema: schema75,
+                data: data24,
+              };
+              if (vErrors === null) {
+                vErrors = [err47];
+              } else {
+                vErrors.push(err47);
+              }
+              errors++;
+            }
+            if (data24.api === undefined) {
+              const err48 = {
+                instancePath: instancePath + '/environments/' + i4,
+                schemaPath: '#/definitions/planEnvironment/required',
+                keyword: 'required',
+                params: { missingProperty: 'api' },
+                message: "must have required property '" + 'api' + "'",
+                schema: schema75.required,
+                parentSchema: schema75,
+                data: data24,
+              };
+              if (vErrors === null) {
+                vErrors = [err48];
+              } else {
+                vErrors.push(err48);
+              }
+              errors++;
+            }
+            if (data24.endpoint === undefined) {
+              const err49 = {
+                instancePath: instancePath + '/environments/' + i4,
+                schemaPath: '#/definitions/planEnvironment/required',
+                keyword: 'required',
+                params: { missingProperty: 'endpoint' },
+                message: "must have required property '" + 'endpoint' + "'",
+                schema: schema75.required,
+                parentSchema: schema75,
+                data: data24,
+              };
+              if (vErrors === null) {
+                vErrors = [err49];
+              } else {
+                vErrors.push(err49);
+              }
+              errors++;
+            }
+            if (data24.status === undefined) {
+              const err50 = {
+                instancePath: instancePath + '/environments/' + i4,
+                schemaPath: '#/definitions/planEnvironment/required',
+                keyword: 'required',
+                params: { missingProperty: 'status' },
+                message: "must have required property '" + 'status' + "'",
+                schema: schema75.required,
+                parentSchema: schema75,
+                data: data24,
+              };
+              if (vErrors === null) {
+                vErrors = [err50];
+              } else {
+                vErrors.push(err50);
+              }
+              errors++;
+            }
+            for (const key4 in data24) {
+              if (!(
+                key4 === 'name' ||
+                key4 === 'api' ||
+                key4 === 'endpoint' ||
+                key4 === 'status' ||
+                key4 === 'error'
+              )) {
+                const err51 = {
+                  instancePath: instancePath + '/environments/' + i4,
+                  schemaPath: '#/definitions/planEnvironment/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key4 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema75,
+                  data: data24,
+                };
+                if (vErrors === null) {
+                  vErrors = [err51];
+                } else {
+                  vErrors.push(err51);
+                }
+                errors++;
+              }
+            }
+            if (data24.name !== undefined) {
+              let data25 = data24.name;
+              if (typeof data25 === 'string') {
+                if (func3(data25) < 1) {
+                  const err52 = {
+                    instancePath: instancePath + '/environments/' + i4 + '/name',
+                    schemaPath: '#/definitions/planEnvironment/properties/name/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema75.properties.name,
+                    data: data25,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err52];
+                  } else {
+                    vErrors.push(err52);
+                  }
+                  errors++;
+                }
+              } else {
+                const err53 = {
+                  instancePath: instancePath + '/environments/' + i4 + '/name',
+                  schemaPath: '#/definitions/planEnvironment/properties/name/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema75.properties.name.type,
+                  parentSchema: schema75.properties.name,
+                  data: data25,
+                };
+                if (vErrors === null) {
+                  vErrors = [err53];
+                } else {
+                  vErrors.push(err53);
+                }
+                errors++;
+              }
+            }
+            if (data24.api !== undefined) {
+              let data26 = data24.api;
+              if (!(data26 === 'ess' || data26 === 'ece' || data26 === 'serverless')) {
+                const err54 = {
+                  instancePath: instancePath + '/environments/' + i4 + '/api',
+                  schemaPath: '#/definitions/planEnvironment/properties/api/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema75.properties.api.enum },
+                  message: 'must be equal to one of the allowed values',
+                  schema: schema75.properties.api.enum,
+                  parentSchema: schema75.properties.api,
+                  data: data26,
+                };
+                if (vErrors === null) {
+                  vErrors = [err54];
+                } else {
+                  vErrors.push(err54);
+                }
+                errors++;
+              }
+            }
+            if (data24.endpoint !== undefined) {
+              let data27 = data24.endpoint;
+              if (typeof data27 !== 'string') {
+                const err55 = {
+                  instancePath: instancePath + '/environments/' + i4 + '/endpoint',
+                  schemaPath: '#/definitions/planEnvironment/properties/endpoint/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema75.properties.endpoint.type,
+                  parentSchema: schema75.properties.endpoint,
+                  data: data27,
+                };
+                if (vErrors === null) {
+                  vErrors = [err55];
+                } else {
+                  vErrors.push(err55);
+                }
+                errors++;
+              }
+            }
+            if (data24.status !== undefined) {
+              let data28 = data24.status;
+              if (!(data28 === 'planned' || data28 === 'unreadable')) {
+                const err56 = {
+                  instancePath: instancePath + '/environments/' + i4 + '/status',
+                  schemaPath: '#/definitions/planEnvironment/properties/status/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema75.properties.status.enum },
+                  message: 'must be equal to one of the allowed values',
+                  schema: schema75.properties.status.enum,
+                  parentSchema: schema75.properties.status,
+                  data: data28,
+                };
+                if (vErrors === null) {
+                  vErrors = [err56];
+                } else {
+                  vErrors.push(err56);
+                }
+                errors++;
+              }
+            }
+            if (data24.error !== undefined) {
+              let data29 = data24.error;
+              if (typeof data29 !== 'string') {
+                const err57 = {
+                  instancePath: instancePath + '/environments/' + i4 + '/error',
+                  schemaPath: '#/definitions/planEnvironment/properties/error/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema75.properties.error.type,
+                  parentSchema: schema75.properties.error,
+                  data: data29,
+                };
+                if (vErrors === null) {
+                  vErrors = [err57];
+                } else {
+                  vErrors.push(err57);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err58 = {
+              instancePath: instancePath + '/environments/' + i4,
+              schemaPath: '#/definitions/planEnvironment/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema75.type,
+              parentSchema: schema75,
+              data: data24,
+            };
+            if (vErrors === null) {
+              vErrors = [err58];
+            } else {
+              vErrors.push(err58);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err59 = {
+          instancePath: instancePath + '/environments',
+          schemaPath: '#/properties/environments/type',
+          keyword: 'type',
+          params: { type: 'array' },
+          message: 'must be array',
+          schema: schema11.properties.environments.type,
+          parentSchema: schema11.properties.environments,
+          data: data23,
+        };
+        if (vErrors === null) {
+          vErrors = [err59];
+        } else {
+          vErrors.push(err59);
+        }
+        errors++;
+      }
+    }
   } else {
-    const err47 = {
+    const err60 = {
       instancePath,
       schemaPath: '#/type',
       keyword: 'type',
@@ -7429,9 +7735,9 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
       data,
     };
     if (vErrors === null) {
-      vErrors = [err47];
+      vErrors = [err60];
     } else {
-      vErrors.push(err47);
+      vErrors.push(err60);
     }
     errors++;
   }

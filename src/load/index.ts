@@ -1,7 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
-import { didYouMean } from '../model/suggest.js';
 import type { DesiredState } from '../model/types.js';
 import { checkSemantics } from './checks.js';
 import { applyLintSettings, checkCredentials, policyPathsOf } from './config.js';
@@ -14,6 +13,7 @@ import { collectPolicyFiles } from './input-files.js';
 import { readConfig } from './read-config.js';
 import { readYamlFile } from './read-yaml.js';
 import { validateSchema } from './schema.js';
+import { selectEnvironments } from './select-environments.js';
 import { buildSourceTable } from './sources.js';
 import type { SourceSetDecl, SourceTable } from './sources.js';
 
@@ -27,7 +27,10 @@ export interface LoadOptions {
    * `requireCredentials`) and `ECFENCE_ALLOWED_ENDPOINTS` are looked up here.
    */
   env?: Record<string, string | undefined>;
-  /** `--env` filter: only these environments end up in the desired state. Unknown names are errors. */
+  /**
+   * `--env` values (names or globs, see `selectEnvironments`): only these environments end up in the
+   * desired state; every policy file is still validated. Unknown names are errors.
+   */
   environments?: string[];
   /**
    * Commands that connect: each selected environment's key variable(s) must be set and non-empty,
@@ -68,8 +71,7 @@ const NOTHING_DECLARED: Declared = {
   decls: [],
 };
 
-/** Pseudo-file of diagnostics about command-line arguments. */
-export const ARGS_FILE = '<args>';
+export { ARGS_FILE } from './select-environments.js';
 
 /**
  * Reads ecfence.yaml and every policy file it points at, validates them (schema, formats,
@@ -150,26 +152,6 @@ export function loadProject(options: LoadOptions): LoadResult {
 /** Findings as reported: `lint:` settings applied, each once, in file, line and column order. */
 export function settleDiagnostics(diagnostics: readonly Diagnostic[], settings: LintSettings): Diagnostic[] {
   return sortDiagnostics(dedupe(applyLintSettings(diagnostics, settings)));
-}
-
-function selectEnvironments(
-  requested: readonly string[] | undefined,
-  valid: ReadonlyMap<string, unknown>,
-  broken: ReadonlySet<string>,
-): { names: string[]; diagnostics: Diagnostic[] } {
-  if (requested === undefined || requested.length === 0) return { names: [...valid.keys()], diagnostics: [] };
-  const declared = [...valid.keys(), ...broken].sort();
-  const diagnostics = requested
-    .filter((name) => !valid.has(name) && !broken.has(name))
-    .map((name) =>
-      diagnostic(
-        'error',
-        'E_UNKNOWN_ENV',
-        `--env ${name}: no such environment in ecfence.yaml${didYouMean(name, declared) || ` (declared: ${declared.join(', ') || 'none'})`}`,
-        { file: ARGS_FILE },
-      ),
-    );
-  return { names: [...new Set(requested.filter((name) => valid.has(name)))], diagnostics };
 }
 
 function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {

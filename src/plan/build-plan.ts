@@ -11,7 +11,9 @@ import {
   type AssociateOperation,
   type EnvironmentInput,
   type Operation,
+  PLAN_FORMAT_VERSION,
   type Plan,
+  type PlanEnvironment,
   type PlanNote,
   type PlanOptions,
   type PlanSummary,
@@ -76,8 +78,17 @@ export function buildPlan(
   // Notes follow the API's listing order as generated; sort them so that the same live state read
   // in another order gives the same plan file.
   notes.sort(compareNotes);
+  const environments: PlanEnvironment[] = [
+    ...inputs.map(({ desired: { config }, capabilities }): PlanEnvironment => ({
+      name: config.name,
+      api: config.api,
+      endpoint: config.endpoint !== '' ? config.endpoint : (capabilities.defaultEndpoint ?? ''),
+      status: 'planned',
+    })),
+    ...(options.unreadable ?? []).map((u): PlanEnvironment => ({ ...u, status: 'unreadable' })),
+  ].sort((a, b) => compareText(a.name, b.name));
   const plan: Plan = {
-    format_version: '1.0',
+    format_version: PLAN_FORMAT_VERSION,
     created_at: (options.now ?? (() => new Date()))().toISOString(),
     config_digest: '',
     fingerprints,
@@ -86,6 +97,7 @@ export function buildPlan(
     refusals,
     summary: summarise(operations, refusals),
     exposure,
+    environments,
   };
   return { plan: defineLazy(plan, 'config_digest', () => desired.configDigest), diagnostics };
 }

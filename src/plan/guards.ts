@@ -1,3 +1,4 @@
+import { canonicalJson } from '../model/canonical.js';
 import { isIngressType, targetKey, targetLabel } from '../model/types.js';
 import type { LivePolicy, PolicyType, Target } from '../model/types.js';
 import type { AmbiguousPolicy, EnvironmentDiff } from '../diff/types.js';
@@ -251,11 +252,22 @@ export function findStaleness(saved: Plan, fresh: Plan): string[] {
       }
     }
   }
-  const savedIds = new Set(saved.operations.map((o) => o.id));
-  const freshIds = new Set(fresh.operations.map((o) => o.id));
-  for (const id of savedIds)
-    if (!freshIds.has(id)) problems.push(`operation ${id} is no longer needed (already applied?)`);
-  for (const id of freshIds)
+  const freshById = new Map(fresh.operations.map((o) => [o.id, o]));
+  const savedIds = new Set<string>();
+  for (const op of saved.operations) {
+    if (savedIds.has(op.id)) {
+      problems.push(`operation ${op.id} is in the plan file twice`);
+      continue;
+    }
+    savedIds.add(op.id);
+    const now = freshById.get(op.id);
+    if (now === undefined) problems.push(`operation ${op.id} is no longer needed (already applied?)`);
+    // Same id, other content: a file edited by hand (a rule widened to 0.0.0.0/0 keeps its id),
+    // or a planner that now decides otherwise. Either way the file is not what would be done now.
+    else if (canonicalJson(op) !== canonicalJson(now))
+      problems.push(`operation ${op.id} differs from what planning now gives (the plan file was changed?)`);
+  }
+  for (const id of freshById.keys())
     if (!savedIds.has(id)) problems.push(`operation ${id} is now needed but not in the plan`);
   return problems;
 }

@@ -1,5 +1,12 @@
 import type { Capabilities } from '../model/capabilities.js';
-import type { DesiredEnvironment, LiveEnvironment, PolicySpec, PolicyType, Target } from '../model/types.js';
+import type {
+  ApiKind,
+  DesiredEnvironment,
+  LiveEnvironment,
+  PolicySpec,
+  PolicyType,
+  Target,
+} from '../model/types.js';
 import type { FieldChange, Note } from '../diff/types.js';
 
 export type { FieldChange, Note as PlanNote };
@@ -131,8 +138,26 @@ export interface PlanSummary {
   refused?: number;
 }
 
+/**
+ * One environment of the run and what became of it (SPEC §2: environments are independent).
+ * `unreadable`: its live state could not be read, so nothing is planned for it, and a run that
+ * has one exits 1; `apply` of a plan file never touches it.
+ */
+export interface PlanEnvironment {
+  name: string;
+  api: ApiKind;
+  /** The API's origin, as configured or the API's default. */
+  endpoint: string;
+  status: 'planned' | 'unreadable';
+  /** Why it could not be read: the API error, as a person reads it. */
+  error?: string;
+}
+
+/** What `buildPlan` writes; a reader also takes 1.0 (no `environments`). */
+export const PLAN_FORMAT_VERSION = '1.1';
+
 export interface Plan {
-  format_version: '1.0';
+  format_version: '1.0' | '1.1';
   created_at: string;
   config_digest: string;
   /** Per environment: fingerprint of every live object read, keyed by `policy:ID` / target key. */
@@ -146,6 +171,8 @@ export interface Plan {
    * `computeExposure`). Absent in plan files written before it existed.
    */
   exposure?: TargetExposure[];
+  /** Every environment of the run, by name (format 1.1; absent in 1.0 files). */
+  environments?: PlanEnvironment[];
 }
 
 /** What kind of ingress a target has, from the types of the ingress policies attached to it. */
@@ -195,4 +222,9 @@ export interface PlanOptions {
   noDelete?: boolean;
   /** Clock for `created_at` (tests pass a fixed one). */
   now?: () => Date;
+  /**
+   * Environments whose live state could not be read: listed in `Plan.environments` with the
+   * reason, and nothing is planned for them (SPEC §2: the others are planned as if they were absent).
+   */
+  unreadable?: readonly Omit<PlanEnvironment, 'status'>[];
 }

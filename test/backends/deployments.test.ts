@@ -194,7 +194,14 @@ describe('deployments back end (ess) over the emulator', () => {
     const live = await backend.read();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
     expect(live.requests).toBe(3);
-    expect(backend.counters()).toEqual({ requests: 3, retries: 1 });
+    // The 429 halved the requests the client keeps in flight (8 → 4).
+    expect(backend.counters()).toMatchObject({
+      requests: 3,
+      retries: 1,
+      throttled: 1,
+      ceiling: 8,
+      lowest: 4,
+    });
   });
 
   it('retries 503 and dropped connections on reads', async () => {

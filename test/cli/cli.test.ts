@@ -238,7 +238,7 @@ describe('ecfence CLI (built binary)', () => {
     const saved = await runCli(['plan', '--out', 'plan.json'], { cwd: dir, env });
     expect(saved.code).toBe(0);
     const file = readFileSync(join(dir, 'plan.json'), 'utf8');
-    expect(JSON.parse(file)).toMatchObject({ format_version: '1.0', summary: { update: 1 } });
+    expect(JSON.parse(file)).toMatchObject({ format_version: '1.1', summary: { update: 1 } });
     expect(file).not.toContain(KEY);
 
     const first = await runCli(['apply', 'plan.json'], { cwd: dir, env });

@@ -377,7 +377,12 @@ describe.concurrent('ecfence workflow (built binary)', () => {
           env: { ...env, ECFENCE_RETRY_ATTEMPTS: '1', ECFENCE_RETRY_MAX_MS: '0' },
         });
         expect(down.code).toBe(1);
-        expect(down.stdout).toBe('');
+        // Named with its host and the reason, and never "No changes".
+        expect(down.stdout).toMatch(/NOT READ/);
+        expect(down.stdout).not.toMatch(/No changes/);
+        expect(down.stderr).toMatch(
+          /environment \S+ \(ess, 127\.0\.0\.1:\d+\) could not be read: .*ECONNREFUSED/,
+        );
         expect(down.stderr).not.toContain(KEY);
       }));
   });

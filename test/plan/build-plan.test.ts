@@ -425,7 +425,7 @@ describe('plan document', () => {
       { now: () => FIXED_NOW },
     );
     expect(plan).toMatchObject({
-      format_version: '1.0',
+      format_version: '1.1',
       config_digest: 'cafe',
       created_at: FIXED_NOW.toISOString(),
     });
@@ -444,6 +444,40 @@ describe('plan document', () => {
       staging: { 'policy:S1': 'fp-S1' },
     });
     expect(plan.operations.map((o) => o.environment)).toEqual(['prod', 'prod', 'prod']);
+    expect(plan.environments?.map((e) => [e.name, e.status])).toEqual([
+      ['prod', 'planned'],
+      ['staging', 'planned'],
+    ]);
+  });
+
+  it('lists an environment that could not be read, with the reason, and plans the others as without it', () => {
+    const other = desiredEnv({ name: 'aaa-down', policies: [policy('office', { environment: 'aaa-down' })] });
+    const alone = buildPlan(desiredState([desired], 'cafe'), [envInput(desired, liveEnv(live, targets))], {
+      now: () => FIXED_NOW,
+    }).plan;
+    const { plan } = buildPlan(
+      desiredState([desired, other], 'cafe'),
+      [envInput(desired, liveEnv(live, targets))],
+      {
+        now: () => FIXED_NOW,
+        unreadable: [
+          { name: 'aaa-down', api: 'ece', endpoint: 'https://ece.example:12443', error: 'GET /x: boom' },
+        ],
+      },
+    );
+    expect(plan.environments).toEqual([
+      {
+        name: 'aaa-down',
+        api: 'ece',
+        endpoint: 'https://ece.example:12443',
+        status: 'unreadable',
+        error: 'GET /x: boom',
+      },
+      { ...alone.environments?.[0], status: 'planned' },
+    ]);
+    expect(plan.operations).toEqual(alone.operations);
+    expect(plan.refusals).toEqual(alone.refusals);
+    expect(plan.fingerprints).toEqual(alone.fingerprints);
   });
 
   it('is stable: same inputs give identical JSON; listing order does not matter', () => {

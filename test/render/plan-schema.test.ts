@@ -12,6 +12,7 @@ import type {
   ExposureState,
   Operation,
   Plan,
+  PlanEnvironment,
   PlanNote,
   PlanSummary,
   Refusal,
@@ -41,7 +42,16 @@ const PLAN = {
   refusals: 'required',
   summary: 'required',
   exposure: 'optional',
+  environments: 'optional',
 } as const satisfies Presence<Plan>;
+const PLAN_ENVIRONMENT = {
+  name: 'required',
+  api: 'required',
+  endpoint: 'required',
+  status: 'required',
+  error: 'optional',
+} as const satisfies Presence<PlanEnvironment>;
+const ENVIRONMENT_STATUSES = { planned: 1, unreadable: 1 } satisfies Record<PlanEnvironment['status'], 1>;
 const TARGET_EXPOSURE = {
   environment: 'required',
   target: 'required',
@@ -226,6 +236,7 @@ describe('schemas/plan.schema.json', () => {
     expect(presenceOf(def('rule'))).toEqual(RULE);
     expect(presenceOf(def('targetExposure'))).toEqual(TARGET_EXPOSURE);
     expect(presenceOf(def('exposureState'))).toEqual(EXPOSURE_STATE);
+    expect(presenceOf(def('planEnvironment'))).toEqual(PLAN_ENVIRONMENT);
     expect(def('exposureState').properties['access']?.enum?.sort()).toEqual(Object.keys(ACCESS_KINDS).sort());
   });
 
@@ -236,6 +247,9 @@ describe('schemas/plan.schema.json', () => {
       Object.keys(DELETE_REASONS).sort(),
     );
     expect(def('policyType').enum).toEqual([...POLICY_TYPES]);
+    expect(def('planEnvironment').properties['status']?.enum?.sort()).toEqual(
+      Object.keys(ENVIRONMENT_STATUSES).sort(),
+    );
     const operationRefs = (schema.definitions['operation'] as unknown as { oneOf: { $ref: string }[] }).oneOf;
     expect(operationRefs.map((r) => r.$ref)).toEqual(ACTIONS.map((a) => `#/definitions/${a}Operation`));
   });

@@ -5,21 +5,24 @@ import { oneLine } from '../../secrets/untrusted-text.js';
 import { emitPolicyFiles, readEnvironments, warnIfAlreadyDeclared } from '../adoption.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
+import { environmentLabel } from '../render/text.js';
 import { closeBackends, createBackends, loggerFor, readLive, type Flags } from '../session.js';
 
 /**
  * `ecfence export --env NAME [--out DIR]`: writes the live policies and associations of each named
  * environment as policy files (`<env>-<region>.yaml`), or prints them as one YAML stream. Reads
- * only; exit 0, or 3 on bad input, 1 on API errors.
+ * only; exit 0, or 3 on bad input, 1 when an environment could not be read (the others are
+ * still exported).
  */
 export async function runExport(flags: Flags, io: Io): Promise<ExitCode> {
-  const names = [...new Set((flags['env'] as string[] | undefined) ?? [])];
-  if (names.length === 0) {
+  const patterns = (flags['env'] as string[] | undefined) ?? [];
+  if (patterns.length === 0) {
     throw new UserInputError('export needs --env NAME (the environment of ecfence.yaml to export)');
   }
   const out = flags['out'] as string | undefined;
   const logger = loggerFor(flags, io);
-  const configs = readEnvironments(flags, io, names, { connect: true });
+  const configs = readEnvironments(flags, io, patterns, { connect: true });
+  const names = configs.map((c) => c.name);
   const desired = {
     configDigest: '',
     environments: configs.map((config) => ({ config, policies: [], associations: [], allowUnfiltered: [] })),
@@ -50,11 +53,14 @@ export async function runExport(flags: Flags, io: Io): Promise<ExitCode> {
     files.push(...result.files);
   }
 
+  for (const u of session.unreadable) {
+    io.stderr(`error: environment ${environmentLabel(u)} could not be read: ${u.error}\n`);
+  }
   emitPolicyFiles(io, out, files);
   if (out !== undefined) {
     io.stderr(
       `next: make sure ${out} is under 'policies:' in ecfence.yaml, then run ecfence plan: it should report no changes\n`,
     );
   }
-  return EXIT.ok;
+  return session.unreadable.length > 0 ? EXIT.error : EXIT.ok;
 }

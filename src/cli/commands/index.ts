@@ -6,6 +6,7 @@
  */
 export { runApply } from './apply.js';
 export { runEmulator } from './emulator.js';
+export { runEnvironments } from './environments.js';
 export { runExplain } from './explain.js';
 export { runExport } from './export.js';
 export { runImportTerraform } from './import-terraform.js';

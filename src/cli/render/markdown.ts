@@ -1,7 +1,16 @@
 import { ACTIONS, type Action, type Operation, type Plan, type PlanNote } from '../../plan/types.js';
 import { describeExposure } from '../../plan/exposure.js';
 import { oneLine } from '../../secrets/untrusted-text.js';
-import { changeLines, describeOperation, MARKERS, summaryLine } from './text.js';
+import {
+  changeLines,
+  describeOperation,
+  environmentLabel,
+  environmentsOf,
+  environmentTable,
+  MARKERS,
+  summaryLine,
+  unreadableEnvironments,
+} from './text.js';
 
 /** GitHub refuses comments over 65,536 characters; the rest is headroom for the caller's marker. */
 export const MARKDOWN_LIMIT = 60_000;
@@ -47,17 +56,6 @@ function fenced(lang: string, lines: readonly string[]): string {
   return `${fence}${lang}\n${lines.join('\n')}\n${fence}`;
 }
 
-function environmentsOf(plan: Plan): string[] {
-  return [
-    ...new Set([
-      ...Object.keys(plan.fingerprints),
-      ...plan.operations.map((o) => o.environment),
-      ...plan.notes.map((n) => n.environment),
-      ...plan.refusals.map((r) => r.environment),
-    ]),
-  ];
-}
-
 function summaryTable(plan: Plan, envs: readonly string[]): string[] {
   const header = `| Environment | ${ACTIONS.join(' | ')} | total |`;
   const rule = `|---|${ACTIONS.map(() => '--:').join('|')}|--:|`;
@@ -69,6 +67,38 @@ function summaryTable(plan: Plan, envs: readonly string[]): string[] {
   const s = plan.summary;
   const total = `| **all** | ${ACTIONS.map((a) => s[a]).join(' | ')} | ${s.total} |`;
   return [header, rule, ...rows, ...(envs.length > 1 ? [total] : [])];
+}
+
+/** Environments that could not be read lead the comment: the plan says nothing about them. */
+function unreadableLines(plan: Plan): string[] {
+  const unread = unreadableEnvironments(plan);
+  if (unread.length === 0) return [];
+  const lines = [
+    '> [!CAUTION]',
+    `> **${unread.length} environment(s) could not be read: nothing is planned for them, and their changes are unknown.**`,
+    '>',
+  ];
+  for (const e of unread) {
+    lines.push(
+      `> - **${escapeMarkdown(environmentLabel(e))}**: ${escapeMarkdown(e.error ?? 'unknown error')}`,
+    );
+  }
+  return [...lines, ''];
+}
+
+/** The table of environments that ends the comment (see `environmentTable`). */
+function environmentTableLines(plan: Plan): string[] {
+  const rows = environmentTable(plan);
+  if (!rows) return [];
+  return [
+    '',
+    '**Environments**',
+    '',
+    '| Environment | API | Host | Status |',
+    '|---|---|---|---|',
+    ...rows.map((cells) => `| ${cells.map(escapeMarkdown).join(' | ')} |`),
+    '',
+  ];
 }
 
 function refusalLines(plan: Plan): string[] {
@@ -157,9 +187,10 @@ const GROUP_CLOSE = '\n</details>\n';
  */
 export function renderPlanMarkdown(plan: Plan, options: { limit?: number } = {}): string {
   const limit = options.limit ?? MARKDOWN_LIMIT;
-  const envs = environmentsOf(plan);
+  const unread = new Set(unreadableEnvironments(plan).map((e) => e.name));
+  const envs = environmentsOf(plan).filter((env) => !unread.has(env));
   const head: string[] = ['### ecfence plan', '', `**${escapeMarkdown(summaryLine(plan))}**`, ''];
-  head.push(...refusalLines(plan), ...summaryTable(plan, envs), '');
+  head.push(...unreadableLines(plan), ...refusalLines(plan), ...summaryTable(plan, envs), '');
   head.push(...noteLines(plan));
   head.push(...exposureLines(plan));
   let out = `${head.join('\n')}\n`;
@@ -167,12 +198,13 @@ export function renderPlanMarkdown(plan: Plan, options: { limit?: number } = {})
   const truncation = (shown: number): string =>
     `\n> [!WARNING]\n> **This comment is truncated: ${shown} of ${plan.operations.length} operations are shown.** ` +
     'The full plan is in the JSON plan file (`ecfence plan --out plan.json`, or `--format json`).\n';
-  // Room kept for the truncation note at its longest (numbers included).
-  const reserve = truncation(plan.operations.length).length + 16;
+  const tail = environmentTableLines(plan).join('\n');
+  // Room kept for the truncation note at its longest (numbers included), and the closing table.
+  const reserve = truncation(plan.operations.length).length + 16 + tail.length;
   if (out.length + reserve > limit) {
     // Even the notes do not fit: keep the verdict and the refusals, cut at the end of a line (a cut
     // inside one could leave part of a name, or of anything else in it).
-    const verdict = `${head.slice(0, 4).join('\n')}\n${refusalLines(plan).join('\n')}\n`;
+    const verdict = `${head.slice(0, 4).join('\n')}\n${[...unreadableLines(plan), ...refusalLines(plan)].join('\n')}\n`;
     out =
       verdict.length <= limit - reserve
         ? verdict
@@ -213,5 +245,5 @@ export function renderPlanMarkdown(plan: Plan, options: { limit?: number } = {})
     }
   }
   if (truncated || shown < plan.operations.length) out += truncation(shown);
-  return out;
+  return tail === '' ? out : `${out}${tail}`;
 }

@@ -2,7 +2,8 @@ import type { ExecutionReport, OperationResult } from '../../execute/execute-pla
 import { PHASE_OF, type Operation, type Plan } from '../../plan/types.js';
 import { oneLine } from '../../secrets/untrusted-text.js';
 import { paint, type Colour } from '../io.js';
-import { describeOperation, MARKERS } from './text.js';
+import type { HttpCounters } from '../../backends/http.js';
+import { alignColumns, describeOperation, MARKERS } from './text.js';
 
 const STATUS_COLOUR: Record<string, Colour> = { done: 'green', failed: 'red', skipped: 'yellow' };
 
@@ -88,4 +89,62 @@ export function progressLine(p: Progress): string {
       ? `, about ${duration((p.elapsedMs / p.finished) * (p.total - p.finished))} left`
       : '';
   return `${p.phase === undefined ? 'applying' : p.phase}: ${counts}${left}`;
+}
+
+/** What the environment table at the end of an apply is made of. */
+export interface EnvironmentReportInput {
+  /** Environments that could not be read (now, or when the plan file was made). */
+  unreadable: readonly string[];
+  /** Environments whose plan a guard refused: nothing of them was applied. */
+  refused: ReadonlySet<string>;
+  /** Per environment judged after the apply: its convergence line. */
+  converged: ReadonlyMap<string, { ok: boolean }>;
+  /** Per environment: its client's counters (429s met, the concurrency it went down to). */
+  counters: ReadonlyMap<string, HttpCounters>;
+  /** `name (api, host)` per environment, where the plan knows it. */
+  labels: ReadonlyMap<string, string>;
+  /** Show the table even for one environment with nothing special to say. */
+  always: boolean;
+}
+
+/** `37 × 429: concurrency 8 → 2, 8 at the end`: how the environment's client kept to the API's pace. */
+export function throttleText(c: HttpCounters): string {
+  return `${c.throttled} × 429: concurrency ${c.ceiling} → ${c.lowest}, ${c.current} at the end`;
+}
+
+/**
+ * The table of environments that ends an apply: per environment, what was applied and whether it
+ * converged, or why nothing was; and how often the API answered 429 and the concurrency that took.
+ * Shown with several environments, or when one of them needs saying (not read, refused, rate
+ * limited).
+ */
+export function renderEnvironmentReport(
+  plan: Plan,
+  report: ExecutionReport,
+  input: EnvironmentReportInput,
+): string {
+  const names = [...new Set([...(plan.environments ?? []).map((e) => e.name), ...input.unreadable])];
+  const throttled = [...input.counters.values()].some((c) => c.throttled > 0);
+  if (!input.always && !throttled) return '';
+  const unreadable = new Set(input.unreadable);
+  const rows = names.map((name) => {
+    const label = input.labels.get(name) ?? name;
+    if (unreadable.has(name)) return [label, 'NOT READ: nothing applied'];
+    if (input.refused.has(name)) return [label, 'REFUSED by a guard: nothing applied'];
+    const results = report.results.filter((r) => r.environment === name);
+    const count = (status: OperationResult['status']) => results.filter((r) => r.status === status).length;
+    const done =
+      results.length === 0
+        ? 'no changes'
+        : `${count('done')} done, ${count('failed')} failed, ${count('skipped')} skipped`;
+    const verdict = input.converged.get(name)?.ok ? 'converged' : 'NOT converged';
+    const counters = input.counters.get(name);
+    return [
+      label,
+      `${done}; ${verdict}${counters && counters.throttled > 0 ? `; ${throttleText(counters)}` : ''}`,
+    ];
+  });
+  return `\nEnvironments:\n${alignColumns(rows)
+    .map((l) => `  ${oneLine(l)}`)
+    .join('\n')}\n`;
 }

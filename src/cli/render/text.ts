@@ -1,7 +1,7 @@
 import { ruleDelta } from '../../diff/rules.js';
 import { targetLabel, type Rule } from '../../model/types.js';
 import { describeExposure } from '../../plan/exposure.js';
-import type { FieldChange, Operation, Plan, TargetExposure } from '../../plan/types.js';
+import type { FieldChange, Operation, Plan, PlanEnvironment, TargetExposure } from '../../plan/types.js';
 import { someOf } from '../../model/suggest.js';
 import { oneLine } from '../../secrets/untrusted-text.js';
 import { paint, type Colour } from '../io.js';
@@ -85,17 +85,34 @@ function operationText(op: Operation): string {
   }
 }
 
+/** The environments of a plan that could not be read (none in a 1.0 plan file). */
+export function unreadableEnvironments(plan: Plan): PlanEnvironment[] {
+  return (plan.environments ?? []).filter((e) => e.status === 'unreadable');
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /**
  * The verdict line. A plan with a refusal never claims to be in sync: a refused policy (two live
  * copies that differ, say) is not what the configuration says, though no operation is planned.
+ * Nor does one with an environment that could not be read: its changes are unknown.
  */
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
   const refused = plan.refusals.length;
-  const refusals = `${refused} refusal${refused === 1 ? '' : 's'}`;
+  const refusals = plural(refused, 'refusal');
+  const unread = unreadableEnvironments(plan).length;
+  const unknown =
+    unread === 0
+      ? ''
+      : ` ${plural(unread, 'environment')} could not be read: ${unread === 1 ? 'its' : 'their'} changes are unknown.`;
   if (s.total === 0) {
-    if (refused === 0) return 'No changes. Live state matches the configuration.';
-    return `No operations, ${refusals}: live state differs from the configuration until it is resolved.`;
+    if (refused === 0 && unread === 0) return 'No changes. Live state matches the configuration.';
+    if (refused === 0) {
+      const read = (plan.environments ?? []).length - unread;
+      return `${read === 0 ? 'Nothing planned.' : `No changes in the ${plural(read, 'environment')} read.`}${unknown}`;
+    }
+    return `No operations, ${refusals}: live state differs from the configuration until it is resolved.${unknown}`;
   }
   const parts = [
     `${s.create} to create`,
@@ -105,7 +122,60 @@ export function summaryLine(plan: Plan): string {
     `${s.dissociate} to dissociate`,
     `${s.delete} to delete`,
   ];
-  return `Plan: ${parts.join(', ')}.${refused === 0 ? '' : ` ${refusals}.`}`;
+  return `Plan: ${parts.join(', ')}.${refused === 0 ? '' : ` ${refusals}.`}${unknown}`;
+}
+
+/** `onprem (ece, ece.example.com:12443)`: how a person finds an environment and its server. */
+export function environmentLabel(env: Pick<PlanEnvironment, 'name' | 'api' | 'endpoint'>): string {
+  return oneLine(`${env.name} (${env.api}, ${hostOf(env.endpoint)})`);
+}
+
+export function hostOf(endpoint: string): string {
+  try {
+    return new URL(endpoint).host;
+  } catch {
+    return endpoint;
+  }
+}
+
+/**
+ * Every environment of the plan, in the plan's order: the listed ones (format 1.1), then any other
+ * that has an operation, note or refusal (a 1.0 plan file lists none).
+ */
+export function environmentsOf(plan: Plan): string[] {
+  return [
+    ...new Set([
+      ...(plan.environments ?? []).map((e) => e.name),
+      ...Object.keys(plan.fingerprints),
+      ...plan.operations.map((o) => o.environment),
+      ...plan.notes.map((n) => n.environment),
+      ...plan.refusals.map((r) => r.environment),
+    ]),
+  ];
+}
+
+/** What the plan holds for one environment, in a few words (`3 operation(s)`, `no changes`). */
+export function environmentVerdict(plan: Plan, env: string): string {
+  const listed = plan.environments?.find((e) => e.name === env);
+  if (listed?.status === 'unreadable') return `NOT READ: ${listed.error ?? 'unknown error'}`;
+  const ops = plan.operations.filter((o) => o.environment === env).length;
+  const refused = plan.refusals.filter((r) => r.environment === env).length;
+  const refusedText = refused > 0 ? `, ${refused} refused` : '';
+  return ops > 0
+    ? `${ops} operation(s)${refusedText}`
+    : refused > 0
+      ? `no operations${refusedText}`
+      : 'no changes';
+}
+
+/**
+ * The summary table of environments that ends a plan: shown when there is more than one, or when
+ * one could not be read (with its host and the reason).
+ */
+export function environmentTable(plan: Plan): string[][] | undefined {
+  const listed = plan.environments ?? [];
+  if (listed.length < 2 && unreadableEnvironments(plan).length === 0) return undefined;
+  return listed.map((e) => [e.name, e.api, hostOf(e.endpoint), environmentVerdict(plan, e.name)]);
 }
 
 /** The same access and addresses after as before: only which policies grant them changes. */
@@ -122,24 +192,16 @@ function sameAccess(e: TargetExposure): boolean {
 export function renderPlanText(plan: Plan, options: { color: boolean }): string {
   const io = { color: options.color };
   const out: string[] = [];
-  const envs = [
-    ...new Set([
-      ...Object.keys(plan.fingerprints),
-      ...plan.operations.map((o) => o.environment),
-      ...plan.notes.map((n) => n.environment),
-    ]),
-  ];
-  for (const env of envs) {
+  for (const env of environmentsOf(plan)) {
     const ops = plan.operations.filter((o) => o.environment === env);
     const notes = plan.notes.filter((n) => n.environment === env);
-    const refused = plan.refusals.filter((r) => r.environment === env).length;
-    const verdict =
-      ops.length > 0
-        ? `${ops.length} operation(s)`
-        : refused > 0
-          ? `no operations, ${refused} refused`
-          : 'no changes';
-    out.push(paint(io, 'bold', `${oneLine(env)}: ${verdict}`));
+    const listed = plan.environments?.find((e) => e.name === env);
+    if (listed?.status === 'unreadable') {
+      out.push(paint(io, 'red', `${environmentLabel(listed)}: NOT READ, nothing planned`));
+      out.push(`  ${oneLine(listed.error ?? 'unknown error')}`, '');
+      continue;
+    }
+    out.push(paint(io, 'bold', `${oneLine(env)}: ${environmentVerdict(plan, env)}`));
     for (const op of ops) {
       const m = MARKERS[op.action];
       out.push(
@@ -188,6 +250,17 @@ export function renderPlanText(plan: Plan, options: { color: boolean }): string 
     if (r.override) out.push(`  to override: ${oneLine(r.override)}`);
   }
   if (plan.refusals.length > 0) out.push('');
+  const table = environmentTable(plan);
+  if (table) out.push('Environments:', ...alignColumns(table).map((l) => `  ${oneLine(l)}`), '');
   out.push(paint(io, 'bold', summaryLine(plan)));
   return `${out.join('\n')}\n`;
+}
+
+/** Rows of cells as lines, each column padded to its widest cell (the last one is not). */
+export function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) =>
+    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '),
+  );
 }
