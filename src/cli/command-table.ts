@@ -343,6 +343,11 @@ deployments API and the Serverless API on one port; --flavor ece serves the ECE 
         value: 'N',
         help: 'a policy just created is missing from the next N reads that would show it (listings leave it out, a GET of it answers 404)',
       },
+      'rate-limit': {
+        type: 'string',
+        value: 'N',
+        help: 'answer 429 (Retry-After in whole seconds, at least 1) above N requests per second: a token bucket holding one second of requests',
+      },
       'fault-seed': { type: 'string', value: 'N', help: 'seed of the fault generator (repeatable runs)' },
     },
     examples: [

@@ -20,6 +20,9 @@ export function createPrng(seed: number): () => number {
   };
 }
 
+/** A rate limit's bucket holds one second of requests, and at least one. */
+const bucketSize = (rate: number): number => Math.max(1, rate);
+
 const FAULT_KINDS: readonly FaultKind[] = ['429', '500', '503', 'reset', 'reset_after_commit'];
 
 function checkRate(name: string, v: unknown): void {
@@ -35,6 +38,12 @@ export function validateFaultConfig(config: FaultConfig): void {
   }
   for (const key of ['rate429', 'rate5xx', 'rateReset', 'rateResetAfterCommit'] as const)
     checkRate(key, config[key]);
+  if (
+    config.rateLimit !== undefined &&
+    (typeof config.rateLimit !== 'number' || !Number.isFinite(config.rateLimit) || config.rateLimit <= 0)
+  ) {
+    throw new TypeError('fault config rateLimit must be a positive number of requests per second');
+  }
   for (const key of ['latencyMs', 'retryAfterSeconds', 'seed'] as const) {
     const v = config[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
@@ -82,8 +91,13 @@ export class FaultInjector {
   private script: ScriptSlot[] = [];
   /** Read-after-write lag: id of a fresh policy → reads it is still missing from. */
   private fresh = new Map<string, number>();
+  /** Rate limit: tokens left, and when they were last counted. */
+  private bucket = { tokens: 0, at: 0 };
 
-  constructor(config: FaultConfig = {}) {
+  constructor(
+    config: FaultConfig = {},
+    private readonly now: () => number = Date.now,
+  ) {
     this.set(config);
   }
 
@@ -97,6 +111,27 @@ export class FaultInjector {
       return slot;
     });
     this.fresh.clear();
+    this.bucket = { tokens: bucketSize(config.rateLimit ?? 0), at: this.now() };
+  }
+
+  /**
+   * The token bucket of `rateLimit`: takes a token and returns 0, or, when none is left, returns
+   * the whole seconds (at least 1) until one is back.
+   */
+  private rateLimited(): number {
+    const rate = this.config.rateLimit;
+    if (rate === undefined) return 0;
+    const now = this.now();
+    this.bucket.tokens = Math.min(
+      bucketSize(rate),
+      this.bucket.tokens + ((now - this.bucket.at) / 1000) * rate,
+    );
+    this.bucket.at = now;
+    if (this.bucket.tokens >= 1) {
+      this.bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - this.bucket.tokens) / rate));
   }
 
   /** A policy was just created: with `readLag`, the next reads that would show it miss it. */
@@ -135,6 +170,12 @@ export class FaultInjector {
       latencyMs: this.config.latencyMs ?? 0,
       retryAfterSeconds: this.config.retryAfterSeconds ?? 1,
     };
+    const wait = this.rateLimited();
+    if (wait > 0) {
+      decision.fault = '429';
+      decision.retryAfterSeconds = wait;
+      return decision;
+    }
     const upper = method.toUpperCase();
     const slot = this.script.find(
       (s) =>

@@ -210,6 +210,12 @@ export interface FaultConfig {
    */
   readLag?: number;
   seed?: number;
+  /**
+   * A rate limit (API.md §7): a token bucket of this many requests per second, holding one
+   * second's worth; a request that finds it empty answers 429 with `Retry-After` in whole seconds
+   * (at least 1) until a token is back. Refused requests take no token.
+   */
+  rateLimit?: number;
   /** Random faults only hit these methods (e.g. `['POST','PUT','PATCH','DELETE']`); script entries have their own. */
   methods?: string[];
   script?: ScriptedFault[];

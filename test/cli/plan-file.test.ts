@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { renderPlan } from '../../src/cli/render/index.js';
 import { UserInputError } from '../../src/model/errors.js';
 import { readPlanFile } from '../../src/cli/plan-file.js';
+import { findStaleness } from '../../src/plan/guards.js';
+import type { Plan } from '../../src/plan/types.js';
 import { everyActionPlan } from '../render/scenarios.js';
 
 /*
@@ -83,5 +85,33 @@ describe('readPlanFile', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('findStaleness', () => {
+  // What `apply FILE` compares: the saved file as read back, and the plan made now.
+  const fresh = everyActionPlan();
+  const file = (): Plan => JSON.parse(renderPlan(fresh, 'json', { color: false })) as Plan;
+
+  it('finds nothing when the file is what planning now gives', () => {
+    expect(findStaleness(file(), fresh)).toEqual([]);
+  });
+
+  it('refuses an operation edited by hand, though its id and fingerprints still match', () => {
+    const edited = file();
+    const op = edited.operations.find((o) => o.action === 'create' || o.action === 'update');
+    if (op?.action !== 'create' && op?.action !== 'update') throw new Error('scenario has no create/update');
+    op.spec.rules = [{ source: '0.0.0.0/0' }];
+    expect(findStaleness(edited, fresh)).toEqual([
+      `operation ${op.id} differs from what planning now gives (the plan file was changed?)`,
+    ]);
+  });
+
+  it('refuses an operation that is in the file twice', () => {
+    const doubled = file();
+    const [first] = doubled.operations;
+    if (!first) throw new Error('scenario has no operation');
+    doubled.operations.push(structuredClone(first));
+    expect(findStaleness(doubled, fresh)).toEqual([`operation ${first.id} is in the plan file twice`]);
   });
 });

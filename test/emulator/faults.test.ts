@@ -179,3 +179,28 @@ describe('fault injection', () => {
     expect(draw(7)).toMatch(/-/);
   });
 });
+
+describe('rate limit (token bucket, API.md §7)', () => {
+  it('holds one second of requests, then answers 429 with Retry-After in whole seconds until a token is back', () => {
+    let now = 1_000_000;
+    const faults = new FaultInjector({ rateLimit: 4 }, () => now);
+    const first = Array.from({ length: 5 }, () => faults.decide('GET', '/x').fault);
+    expect(first).toEqual([undefined, undefined, undefined, undefined, '429']);
+    expect(faults.decide('POST', '/x')).toMatchObject({ fault: '429', retryAfterSeconds: 1 });
+    now += 250; // a quarter of a second: one token back
+    expect(faults.decide('GET', '/x').fault).toBeUndefined();
+    expect(faults.decide('GET', '/x').fault).toBe('429');
+    now += 10_000; // never more than the bucket holds
+    const later = Array.from({ length: 6 }, () => faults.decide('GET', '/x').fault);
+    expect(later.filter((f) => f === undefined)).toHaveLength(4);
+    // Slower than one request a second: the wait is still whole seconds, rounded up.
+    const slow = new FaultInjector({ rateLimit: 0.25 }, () => now);
+    expect(slow.decide('GET', '/x').fault).toBeUndefined();
+    expect(slow.decide('GET', '/x')).toMatchObject({ fault: '429', retryAfterSeconds: 4 });
+  });
+
+  it('refuses a rate that is not a positive number', () => {
+    expect(() => new FaultInjector({ rateLimit: 0 })).toThrow(/rateLimit/);
+    expect(() => new FaultInjector({ rateLimit: -1 })).toThrow(/rateLimit/);
+  });
+});

@@ -46,6 +46,7 @@ export async function runEmulator(flags: Flags, io: Io): Promise<ExitCode> {
     rateReset: numberFlag(flags, 'rate-reset', 0, 1),
     rateResetAfterCommit: numberFlag(flags, 'rate-reset-after-commit', 0, 1),
     readLag: numberFlag(flags, 'read-lag', 0, 1000, true),
+    rateLimit: numberFlag(flags, 'rate-limit', 0.01, 1_000_000),
     seed: numberFlag(flags, 'fault-seed', 0, Number.MAX_SAFE_INTEGER),
   };
   const port = numberFlag(flags, 'port', 0, 65535) ?? 9243;
