@@ -259,12 +259,12 @@ export function seedOf(estate: Estate, withPolicies = true): SeedData {
 }
 
 /** The YAML files a user would commit for this estate, as relative path → content. */
-export function yamlFilesOf(estate: Estate): Map<string, string> {
+export function yamlFilesOf(estate: Estate, environment: string = ENVIRONMENT): Map<string, string> {
   const files = new Map<string, string>();
   for (let start = 0; start < estate.policies.length; start += POLICIES_PER_FILE) {
     const chunk = estate.policies.slice(start, start + POLICIES_PER_FILE);
     const doc = {
-      environment: ENVIRONMENT,
+      environment,
       policies: chunk.map((p) => ({
         name: p.name,
         region: p.region,
@@ -285,7 +285,7 @@ export function yamlFilesOf(estate: Estate): Map<string, string> {
         ? { deployment: t.id, policies: names }
         : { project: { type: t.projectType ?? 'elasticsearch', id: t.id }, policies: names };
     });
-  files.set('policies/associations.yaml', stringify({ environment: ENVIRONMENT, associations }));
+  files.set('policies/associations.yaml', stringify({ environment, associations }));
   return files;
 }
 

@@ -12,12 +12,24 @@ import { LARGEST_ESTATE, type EstateFlavor } from './estate.js';
 import { BUILT, measureNode, median } from './measure.js';
 import { judgeTargets, renderReport, type BenchReport, type Machine, type StartupMeasure } from './report.js';
 import { runEstate, type EstateResult } from './scenarios.js';
+import {
+  ENVIRONMENT_DEFAULTS,
+  judgeEnvironments,
+  renderEnvironments,
+  runEnvironments,
+} from './environments.js';
 
-const USAGE = `Usage: npm run bench -- [--sizes 100,1000,5000] [--latency 20] [--concurrency 8]
+const USAGE = `Usage: npm run bench -- [--scenario estates,environments-plan,environments-apply,rate-limit]
+                         [--sizes 100,1000,5000] [--latency 20] [--concurrency 8]
                          [--flavors ess,serverless] [--core-size 10000] [--empty-apply-max N]
                          [--plan-runs 5] [--no-baseline] [--no-largest] [--quick] [--out FILE] [--json FILE]`;
 
+/** What `--scenario` selects; all by default. */
+export const SCENARIOS = ['estates', 'environments-plan', 'environments-apply', 'rate-limit'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
 export interface BenchOptions {
+  scenarios: Set<Scenario>;
   sizes: number[];
   latencyMs: number;
   concurrency: number;
@@ -55,6 +67,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
     options: {
+      scenario: { type: 'string' },
       sizes: { type: 'string' },
       latency: { type: 'string' },
       concurrency: { type: 'string' },
@@ -78,7 +91,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     if (f !== 'ess' && f !== 'serverless')
       throw new Error(`--flavors takes ess and/or serverless (got '${f}')`);
   }
+  const scenarios = (values.scenario ?? SCENARIOS.join(',')).split(',').map((x) => x.trim());
+  for (const x of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(x))
+      throw new Error(`--scenario takes ${SCENARIOS.join(', ')} (got '${x}')`);
+  }
   return {
+    scenarios: new Set(scenarios as Scenario[]),
     sizes:
       values.sizes !== undefined ? numbers(values.sizes, 'sizes') : quick ? [100, 1000] : [100, 1000, 5000],
     latencyMs: wholeNumber(values.latency, 'latency', 20),
@@ -99,7 +118,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   };
 }
 
-function machine(): Machine {
+export function machine(): Machine {
   let cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
@@ -213,14 +232,45 @@ async function main(): Promise<number> {
     return 3;
   }
   const started = Date.now();
-  const report = await runBench(options, (line) =>
-    console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`),
-  );
-  const markdown = renderReport(report);
+  const progress = (line: string): void =>
+    console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
+  const parts: string[] = [];
+  // The estates' report as before, with the many-environments figures beside it.
+  let json: Record<string, unknown> = {};
+  let missed = false;
+  if (options.scenarios.has('estates')) {
+    const report = await runBench(options, progress);
+    parts.push(renderReport(report));
+    json = { ...report };
+    missed ||= report.targets.some((t) => t.met === false);
+  } else {
+    const m = machine();
+    parts.push(
+      '# ecfence benchmark results',
+      '',
+      `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb.toFixed(0)} GB RAM, ${m.platform}, Node ${m.node}. Date: ${m.date}.`,
+      '',
+    );
+  }
+  const which = {
+    plan: options.scenarios.has('environments-plan'),
+    apply: options.scenarios.has('environments-apply'),
+    rateLimit: options.scenarios.has('rate-limit'),
+  };
+  if (which.plan || which.apply || which.rateLimit) {
+    const result = await runEnvironments(
+      { ...ENVIRONMENT_DEFAULTS, concurrency: options.concurrency, progress },
+      which,
+    );
+    parts.push(renderEnvironments(result).join('\n'));
+    json['environments'] = result;
+    missed ||= judgeEnvironments(result).some((t) => t.met === false);
+  }
+  const markdown = parts.join('\n');
   console.log(markdown);
   if (options.out !== undefined) writeFileSync(options.out, markdown);
-  if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
-  return report.targets.some((t) => t.met === false) ? 1 : 0;
+  if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(json, null, 2)}\n`);
+  return missed ? 1 : 0;
 }
 
 // Only when run as the entry point, so that the smoke test can import runBench and friends.

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { baselinePaths } from '../../bench/baseline.js';
 import { measureCore } from '../../bench/core.js';
 import { associationCount, changeEstate, generateEstate, seedOf, yamlFilesOf } from '../../bench/estate.js';
+import { judgeEnvironments, renderEnvironments, runEnvironments } from '../../bench/environments.js';
 import { judgeTargets, PLAN_REQUEST_LIMIT, renderReport } from '../../bench/report.js';
 import { runEstate, writesInPhaseOrder, type EstateOptions } from '../../bench/scenarios.js';
 
@@ -166,4 +167,37 @@ describe.concurrent('bench scenarios (built CLI, emulator in a child process)', 
       },
     );
   }
+});
+
+describe('many-environments bench (built CLI, emulators in one child process)', () => {
+  it(
+    'measures a plan, an apply and a rate-limited apply, and judges them',
+    { timeout: 120_000 },
+    async () => {
+      const result = await runEnvironments(
+        {
+          latencyMs: 0,
+          concurrency: 8,
+          parallel: 8,
+          planEnvironments: 6,
+          applyEnvironments: 2,
+          policies: 4,
+          planRuns: 1,
+          rateLimit: 20,
+          rateLimitPolicies: 5,
+          progress: () => undefined,
+        },
+        { plan: true, apply: true, rateLimit: true },
+      );
+      expect(result.plan?.byApi).toEqual({ ess: 2, ece: 2, serverless: 2 });
+      expect(result.plan?.requests).toMatchObject({ ess: [2, 2], ece: [2, 2] });
+      expect(result.plan?.requests.serverless?.[1]).toBeLessThanOrEqual(6);
+      expect(result.apply).toMatchObject({ exitCode: 0, converged: true, failed: 0, operations: 2 * 16 });
+      expect(result.rateLimited).toMatchObject({ exitCode: 0, converged: true, failed: 0, operations: 20 });
+      const verdicts = judgeEnvironments(result);
+      expect(verdicts.map((t) => t.met)).toHaveLength(4);
+      expect(verdicts[1]?.met).toBe(true);
+      expect(renderEnvironments(result).join('\n')).toContain('## Many environments in one run');
+    },
+  );
 });
