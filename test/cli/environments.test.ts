@@ -158,6 +158,9 @@ describe('many environments (built binary, one emulator per environment)', () =>
     expect(apply.stdout).toMatch(
       /^ {2}prod-eu \(ess, 127\.0\.0\.1:\d+\) +2 done, 0 failed, 0 skipped; converged$/m,
     );
+    expect(apply.stdout).toContain(
+      'Converged in the 2 environment(s) applied; 1 environment(s) not applied (not read, or refused by a guard) may still differ',
+    );
     const after = await runCli(['plan', '--detailed-exitcode', '--env', 'prod-eu', '--env', 'onprem'], {
       cwd: dir,
       env,
@@ -181,6 +184,9 @@ describe('many environments (built binary, one emulator per environment)', () =>
     const none = await runCli(['plan', '--env', 'prod-*', '--env', 'staging-*'], { cwd: dir, env });
     expect(none.code).toBe(3);
     expect(none.stderr).toContain("--env 'staging-*' matches no environment in ecfence.yaml");
+    const badParallel = await runCli(['plan', '--parallel-environments', '0'], { cwd: dir, env });
+    expect(badParallel.code).toBe(3);
+    expect(badParallel.stderr).toContain('--parallel-environments must be a whole number from 1 to 256');
     for (const e of Object.values(emulators)) expect(e.requests()).toHaveLength(0);
 
     const [list, json] = await Promise.all([

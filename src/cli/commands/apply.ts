@@ -250,7 +250,11 @@ async function applyPlanned(
       ),
     ),
   );
-  const converged = convergenceLine(combineConvergence([...perEnv.values()]), noDelete);
+  const converged = notAllApplied(
+    convergenceLine(combineConvergence([...perEnv.values()]), noDelete),
+    perEnv.size,
+    unreadable + refusedEnvs.size,
+  );
   const backends = [...session.backends.values()];
   const requests = backends.reduce((n, b) => n + b.requestCount(), 0);
   // Counted by the transport over the whole run (reads included), so faults show in the report.
@@ -389,6 +393,23 @@ async function verifyConvergence(
     logger.warn({ env: name, reason: (error as Error).message }, 'could not re-read live state after apply');
     return UNREADABLE;
   }
+}
+
+/**
+ * The verdict when some environments were not applied (not read, or refused by a guard): what was
+ * applied may have converged, but the run must not say that live state matches the configuration.
+ */
+function notAllApplied(
+  line: ReturnType<typeof convergenceLine>,
+  applied: number,
+  skipped: number,
+): ReturnType<typeof convergenceLine> {
+  if (skipped === 0 || !line.ok) return line;
+  return {
+    ok: false,
+    readable: line.readable,
+    text: `Converged in the ${applied} environment(s) applied; ${skipped} environment(s) not applied (not read, or refused by a guard) may still differ from the configuration.`,
+  };
 }
 
 /** The convergence of several environments: converged when each one is. */
