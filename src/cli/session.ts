@@ -224,7 +224,7 @@ export async function readLive(
           const { config } = env;
           return {
             env,
-            error: {
+            unread: {
               name: config.name,
               api: config.api,
               endpoint: endpointOf(config) ?? '',
@@ -237,12 +237,12 @@ export async function readLive(
   );
   for (const outcome of outcomes) {
     if (outcome.status === 'rejected') throw outcome.reason;
-    const { env, live, error } = outcome.value;
+    const { env, live, unread } = outcome.value;
     if (live) {
       lives.set(env.config.name, live);
       inputs.push({ desired: env, live, capabilities: CAPABILITIES[env.config.api] });
-    } else if (error) {
-      unreadable.push(error);
+    } else if (unread) {
+      unreadable.push(unread);
     }
   }
   return { inputs, backends, lives, unreadable };

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startEmulator,
   type Emulator,
@@ -26,10 +26,13 @@ const DEP = {
   onprem: 'c0000000000000000000000000000003',
 };
 
-/** A port nothing listens on: a server that is down. */
+/**
+ * A port nothing listens on, on 127.0.0.2 where the emulators of other cases (on 127.0.0.1) cannot
+ * take it: a server that is down.
+ */
 async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
@@ -111,7 +114,8 @@ async function fleet(rulesets: NonNullable<SeedData['rulesets']> = []): Promise<
   };
 }
 
-describe('many environments (built binary, one emulator per environment)', () => {
+// Each case has servers and a project of its own: the cases run side by side.
+describe.concurrent('many environments (built binary, one emulator per environment)', () => {
   const env = {
     EC_API_KEY: KEY,
     ECE_API_KEY: ECE_KEY,
@@ -119,18 +123,21 @@ describe('many environments (built binary, one emulator per environment)', () =>
     ECFENCE_RETRY_MAX_MS: '0',
   };
 
-  it('with one server down, plans and applies the others as if it were absent, names it with its host, exits 1', async () => {
+  it('with one server down, plans and applies the others as if it were absent, names it with its host, exits 1', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const { urls, dir, close } = await fleet();
     onTestFinished(close);
     const port = await closedPort();
-    writeProjectFiles(dir, { 'ecfence.yaml': config({ ...urls, us: `http://127.0.0.1:${port}` }) });
+    writeProjectFiles(dir, { 'ecfence.yaml': config({ ...urls, us: `http://127.0.0.2:${port}` }) });
     const [down, without] = await Promise.all([
       runCli(['plan', '--format', 'json'], { cwd: dir, env }),
       runCli(['plan', '--format', 'json', '--env', 'prod-eu', '--env', 'onprem'], { cwd: dir, env }),
     ]);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(
-      new RegExp(`environment prod-us \\(ess, 127\\.0\\.0\\.1:${port}\\) could not be read: .*ECONNREFUSED`),
+      new RegExp(`environment prod-us \\(ess, 127\\.0\\.0\\.2:${port}\\) could not be read: .*ECONNREFUSED`),
     );
     const plan = JSON.parse(down.stdout) as Plan;
     expect(plan.environments?.map((e) => [e.name, e.status])).toEqual([
@@ -138,7 +145,7 @@ describe('many environments (built binary, one emulator per environment)', () =>
       ['prod-eu', 'planned'],
       ['prod-us', 'unreadable'],
     ]);
-    expect(plan.environments?.[2]).toMatchObject({ endpoint: `http://127.0.0.1:${port}` });
+    expect(plan.environments?.[2]).toMatchObject({ endpoint: `http://127.0.0.2:${port}` });
     expect(plan.environments?.[2]?.error).toMatch(/ECONNREFUSED/);
     expect(without.code).toBe(0);
     expect(plan.operations).toEqual((JSON.parse(without.stdout) as Plan).operations);
@@ -148,13 +155,13 @@ describe('many environments (built binary, one emulator per environment)', () =>
     expect(markdown.code).toBe(1);
     expect(markdown.stdout).toMatch(/\[!CAUTION\]\n> \*\*1 environment\(s\) could not be read/);
     expect(markdown.stdout).toMatch(
-      /\| prod-us \| ess \| 127\.0\.0\.1:\d+ \| NOT READ: .*ECONNREFUSED.* \|\n*$/,
+      /\| prod-us \| ess \| 127\.0\.0\.2:\d+ \| NOT READ: .*ECONNREFUSED.* \|\n*$/,
     );
 
     const apply = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(apply.code).toBe(1);
     expect(apply.stdout).toMatch(/Apply: 4 done, 0 failed, 0 skipped of 4/);
-    expect(apply.stdout).toMatch(/^ {2}prod-us \(ess, 127\.0\.0\.1:\d+\) +NOT READ: nothing applied$/m);
+    expect(apply.stdout).toMatch(/^ {2}prod-us \(ess, 127\.0\.0\.2:\d+\) +NOT READ: nothing applied$/m);
     expect(apply.stdout).toMatch(
       /^ {2}prod-eu \(ess, 127\.0\.0\.1:\d+\) +2 done, 0 failed, 0 skipped; converged$/m,
     );
@@ -168,7 +175,10 @@ describe('many environments (built binary, one emulator per environment)', () =>
     expect(after.code).toBe(0);
   });
 
-  it('--env globs contact only the matching servers; a glob matching nothing is exit 3 before any request', async () => {
+  it('--env globs contact only the matching servers; a glob matching nothing is exit 3 before any request', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const { emulators, dir, close } = await fleet();
     onTestFinished(close);
     const plan = await runCli(['plan', '--env', 'prod-*'], { cwd: dir, env });
@@ -203,7 +213,10 @@ describe('many environments (built binary, one emulator per environment)', () =>
     ]);
   });
 
-  it('a guard refusing one environment holds back only that one; the others are applied (exit 4)', async () => {
+  it('a guard refusing one environment holds back only that one; the others are applied (exit 4)', async ({
+    expect,
+    onTestFinished,
+  }) => {
     // prod-eu: the live policy is attached to the deployment, and the YAML detaches it, which would
     // leave the deployment open to the internet: refused.
     const { emulators, dir, close } = await fleet([
@@ -236,7 +249,10 @@ describe('many environments (built binary, one emulator per environment)', () =>
     }
   });
 
-  it('a saved plan carries its environments; apply never contacts one that could not be read when it was made', async () => {
+  it('a saved plan carries its environments; apply never contacts one that could not be read when it was made', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const { emulators, dir, close } = await fleet();
     onTestFinished(close);
     const badKey = { ...env, ECE_API_KEY: 'ece_wrong_key_0123456789' };
