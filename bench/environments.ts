@@ -204,6 +204,8 @@ function expectExit(what: string, m: ProcessMeasure, expected: number): void {
   }
 }
 
+const CONVERGED = /Converged: live state matches/;
+
 /** `Apply: D done, F failed, S skipped of N in T s.` */
 function applyLine(stdout: string): { operations: number; failed: number; executeMs: number } {
   const m = /Apply: \d+ done, (\d+) failed, (\d+) skipped of (\d+) in ([\d.]+)s\./.exec(stdout);
@@ -211,8 +213,36 @@ function applyLine(stdout: string): { operations: number; failed: number; execut
   return { operations: Number(m[3]), failed: Number(m[1]) + Number(m[2]), executeMs: Number(m[4]) * 1000 };
 }
 
-async function allRequests(fleet: Fleet): Promise<RequestLogEntry[][]> {
-  return Promise.all(fleet.urls.map((_, i) => fleet.requests(i)));
+/**
+ * Starts one server per environment (seeded with its estate, or its targets only), writes the
+ * project, runs `measure` in it, and stops the servers whatever happens.
+ */
+async function withFleet<T>(
+  list: readonly Member[],
+  withPolicies: boolean,
+  faults: FaultConfig,
+  measure: (fleet: Fleet, dir: string) => Promise<T>,
+): Promise<T> {
+  const fleet = await startFleet(serversOf(list, withPolicies, faults));
+  const dir = mkdtempSync(join(tmpdir(), 'ecfence-bench-envs-'));
+  try {
+    writeFleetProject(dir, list, fleet.urls);
+    return await measure(fleet, dir);
+  } finally {
+    await fleet.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One measured run of `ecfence ARGS` in `dir`, and what each server saw of it. */
+async function runMeasured(
+  fleet: Fleet,
+  dir: string,
+  args: readonly string[],
+): Promise<{ m: ProcessMeasure; logs: RequestLogEntry[][] }> {
+  await fleet.resetRequests();
+  const m = await measureNode(BUILT.cli, args, { cwd: dir, env: cliEnv });
+  return { m, logs: await Promise.all(fleet.urls.map((_, i) => fleet.requests(i))) };
 }
 
 export async function measurePlan(
@@ -221,22 +251,16 @@ export async function measurePlan(
 ): Promise<EnvironmentsPlanResult> {
   const list = members(o.planEnvironments, ['ess', 'ece', 'serverless'], o.policies);
   say(`plan: starting ${list.length} emulators`);
-  const fleet = await startFleet(serversOf(list, true, { latencyMs: o.latencyMs }));
-  const dir = mkdtempSync(join(tmpdir(), 'ecfence-bench-envs-'));
-  try {
-    writeFleetProject(dir, list, fleet.urls);
+  return withFleet(list, true, { latencyMs: o.latencyMs }, async (fleet, dir) => {
     const run = async (parallel: number): Promise<{ m: ProcessMeasure; logs: RequestLogEntry[][] }> => {
-      await fleet.resetRequests();
-      const m = await measureNode(
-        BUILT.cli,
-        ['plan', '--detailed-exitcode', '--parallel-environments', String(parallel)],
-        {
-          cwd: dir,
-          env: cliEnv,
-        },
-      );
-      expectExit(`plan of ${list.length} environments`, m, 0);
-      return { m, logs: await allRequests(fleet) };
+      const r = await runMeasured(fleet, dir, [
+        'plan',
+        '--detailed-exitcode',
+        '--parallel-environments',
+        String(parallel),
+      ]);
+      expectExit(`plan of ${list.length} environments`, r.m, 0);
+      return r;
     };
     say(
       `plan: ${list.length} environments × ${o.policies} policies, a warm-up run, then ${o.planRuns} measured`,
@@ -273,10 +297,7 @@ export async function measurePlan(
       sequentialWallMs: sequential.m.wallMs,
       requests,
     };
-  } finally {
-    await fleet.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export async function measureApply(
@@ -285,44 +306,30 @@ export async function measureApply(
 ): Promise<EnvironmentsApplyResult> {
   const list = members(o.applyEnvironments, ['ess', 'ece'], o.policies);
   say(`apply: ${list.length} environments × ${o.policies} policies from empty`);
-  const fleet = await startFleet(serversOf(list, false, { latencyMs: o.latencyMs }));
-  const dir = mkdtempSync(join(tmpdir(), 'ecfence-bench-envs-'));
-  try {
-    writeFleetProject(dir, list, fleet.urls);
-    await fleet.resetRequests();
-    const m = await measureNode(
-      BUILT.cli,
-      [
-        'apply',
-        '--auto-approve',
-        '--concurrency',
-        String(o.concurrency),
-        '--parallel-environments',
-        String(o.parallel),
-      ],
-      { cwd: dir, env: cliEnv },
-    );
+  return withFleet(list, false, { latencyMs: o.latencyMs }, async (fleet, dir) => {
+    const { m, logs } = await runMeasured(fleet, dir, [
+      'apply',
+      '--auto-approve',
+      '--concurrency',
+      String(o.concurrency),
+      '--parallel-environments',
+      String(o.parallel),
+    ]);
     expectExit(`apply across ${list.length} environments`, m, 0);
-    const writes = (await allRequests(fleet)).flat().filter((e) => e.method !== 'GET').length;
-    const { operations, failed, executeMs } = applyLine(m.stdout);
+    const writes = logs.flat().filter((e) => e.method !== 'GET').length;
     const atOnce = Math.min(o.parallel, list.length) * o.concurrency;
     return {
       environments: list.length,
       policiesEach: o.policies,
       exitCode: m.exitCode,
-      converged: /Converged: live state matches/.test(m.stdout),
-      operations,
-      failed,
+      converged: CONVERGED.test(m.stdout),
+      ...applyLine(m.stdout),
       writes,
-      executeMs,
       idealMs: (writes / atOnce) * o.latencyMs,
       wallMs: m.wallMs,
       peakRssMb: m.peakRssMb,
     };
-  } finally {
-    await fleet.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export async function measureRateLimit(
@@ -331,39 +338,28 @@ export async function measureRateLimit(
 ): Promise<RateLimitResult> {
   const list = members(1, ['ess'], o.rateLimitPolicies);
   say(`rate limit: ${o.rateLimitPolicies} policies from empty against ${o.rateLimit} requests/s`);
-  const fleet = await startFleet(serversOf(list, false, { latencyMs: o.latencyMs, rateLimit: o.rateLimit }));
-  const dir = mkdtempSync(join(tmpdir(), 'ecfence-bench-envs-'));
-  try {
-    writeFleetProject(dir, list, fleet.urls);
-    await fleet.resetRequests();
-    const m = await measureNode(
-      BUILT.cli,
-      ['apply', '--auto-approve', '--concurrency', String(o.concurrency)],
-      {
-        cwd: dir,
-        env: cliEnv,
-      },
-    );
-    const [log = []] = await allRequests(fleet);
+  const faults = { latencyMs: o.latencyMs, rateLimit: o.rateLimit };
+  return withFleet(list, false, faults, async (fleet, dir) => {
+    const { m, logs } = await runMeasured(fleet, dir, [
+      'apply',
+      '--auto-approve',
+      '--concurrency',
+      String(o.concurrency),
+    ]);
+    const log = logs[0] ?? [];
     const refused = log.filter((e) => e.status === 429).length;
-    const { operations, failed, executeMs } = applyLine(m.stdout);
     return {
       rateLimit: o.rateLimit,
       exitCode: m.exitCode,
-      converged: /Converged: live state matches/.test(m.stdout),
-      operations,
-      failed,
+      converged: CONVERGED.test(m.stdout),
+      ...applyLine(m.stdout),
       writes: log.filter((e) => e.method !== 'GET' && e.status !== 429).length,
       refused,
       accepted: log.length - refused,
-      executeMs,
       wallMs: m.wallMs,
       reported: /\d+ × 429: concurrency \d+ → \d+, \d+ at the end/.exec(m.stdout)?.[0] ?? 'no 429 reported',
     };
-  } finally {
-    await fleet.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Targets of issue 20. */
