@@ -271,6 +271,17 @@ describe.concurrent('many environments (built binary, one emulator per environme
     expect(apply.stdout).toMatch(/Apply: 4 done, 0 failed, 0 skipped of 4/);
     expect(emulators.onprem.requests()).toEqual([]);
     expect(writes(emulators.eu.requests())).toHaveLength(2);
+
+    // A 1.0 file (written before `environments`) covers the environments it has fingerprints of.
+    const old = await runCli(['plan', '--env', 'onprem', '--out', 'old.json'], { cwd: dir, env });
+    expect(old.code).toBe(0);
+    const { environments: _listed, ...v10 } = JSON.parse(readFileSync(join(dir, 'old.json'), 'utf8')) as Plan;
+    writeProjectFiles(dir, { 'old.json': JSON.stringify({ ...v10, format_version: '1.0' }) });
+    emulators.eu.resetRequests();
+    const applied = await runCli(['apply', 'old.json'], { cwd: dir, env });
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/Apply: 2 done, 0 failed, 0 skipped of 2/);
+    expect(emulators.eu.requests()).toEqual([]);
   });
 });
 
