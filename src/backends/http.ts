@@ -82,7 +82,7 @@ export interface HttpClientOptions {
 }
 
 /** Requests one environment's client keeps in flight at most, unless told otherwise. */
-export const DEFAULT_MAX_IN_FLIGHT = 8;
+const DEFAULT_MAX_IN_FLIGHT = 8;
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

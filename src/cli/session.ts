@@ -110,7 +110,7 @@ export interface LiveSession {
   unreadable: UnreadableEnvironment[];
 }
 
-export const DEFAULT_PARALLEL_ENVIRONMENTS = 8;
+const DEFAULT_PARALLEL_ENVIRONMENTS = 8;
 
 /** `--parallel-environments N`: environments read and applied at once. */
 export function parallelEnvironments(flags: Flags): number {

@@ -6,7 +6,7 @@ import { didYouMean } from '../model/suggest.js';
 export const ARGS_FILE = '<args>';
 
 /** Whether `--env` was given a glob (`prod-*`, `eu-?`, `[ab]-prod`) rather than a name. */
-export const isEnvironmentGlob = (pattern: string): boolean => picomatch.scan(pattern).isGlob;
+const isEnvironmentGlob = (pattern: string): boolean => picomatch.scan(pattern).isGlob;
 
 /**
  * The environments `--env` selects, in declaration order: each value is a name or a glob, and may

@@ -413,7 +413,7 @@ function notAllApplied(
 }
 
 /** The convergence of several environments: converged when each one is. */
-export function combineConvergence(all: readonly Convergence[]): Convergence {
+function combineConvergence(all: readonly Convergence[]): Convergence {
   return all.reduce(
     (a, c) => ({
       readable: a.readable && c.readable,

@@ -108,7 +108,7 @@ export interface EnvironmentReportInput {
 }
 
 /** `37 × 429: concurrency 8 → 2, 8 at the end`: how the environment's client kept to the API's pace. */
-export function throttleText(c: HttpCounters): string {
+function throttleText(c: HttpCounters): string {
   return `${c.throttled} × 429: concurrency ${c.ceiling} → ${c.lowest}, ${c.current} at the end`;
 }
 

@@ -130,7 +130,7 @@ export function environmentLabel(env: Pick<PlanEnvironment, 'name' | 'api' | 'en
   return oneLine(`${env.name} (${env.api}, ${hostOf(env.endpoint)})`);
 }
 
-export function hostOf(endpoint: string): string {
+function hostOf(endpoint: string): string {
   try {
     return new URL(endpoint).host;
   } catch {
@@ -155,7 +155,7 @@ export function environmentsOf(plan: Plan): string[] {
 }
 
 /** What the plan holds for one environment, in a few words (`3 operation(s)`, `no changes`). */
-export function environmentVerdict(plan: Plan, env: string): string {
+function environmentVerdict(plan: Plan, env: string): string {
   const listed = plan.environments?.find((e) => e.name === env);
   if (listed?.status === 'unreadable') return `NOT READ: ${listed.error ?? 'unknown error'}`;
   const ops = plan.operations.filter((o) => o.environment === env).length;
