@@ -44,6 +44,7 @@ const schema11 = {
       description:
         'Per environment: the fingerprint (serverless ETag, or a hash of the canonical form) of every live object read, keyed by `policy:ID`, `deployment:ID` or `project:TYPE:ID`.',
       type: 'object',
+      propertyNames: { $ref: '#/definitions/environmentName' },
       additionalProperties: { type: 'object', additionalProperties: { type: 'string' } },
     },
     operations: {
@@ -77,12 +78,18 @@ const schema11 = {
     },
   },
   definitions: {
+    environmentName: {
+      description:
+        'An environment of ecfence.yaml, as its schema allows the names: never a glob, so a plan file selects exactly the environments it names.',
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+    },
     planEnvironment: {
       type: 'object',
       additionalProperties: false,
       required: ['name', 'api', 'endpoint', 'status'],
       properties: {
-        name: { type: 'string', minLength: 1 },
+        name: { $ref: '#/definitions/environmentName' },
         api: { enum: ['ess', 'ece', 'serverless'] },
         endpoint: { description: "The API's origin, as configured or the API's default.", type: 'string' },
         status: {
@@ -444,7 +451,13 @@ const schema11 = {
     },
   },
 };
-const schema70 = {
+const schema12 = {
+  description:
+    'An environment of ecfence.yaml, as its schema allows the names: never a glob, so a plan file selects exactly the environments it names.',
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+};
+const schema71 = {
   type: 'object',
   additionalProperties: false,
   required: ['create', 'replace', 'update', 'associate', 'dissociate', 'delete', 'total'],
@@ -464,27 +477,12 @@ const schema70 = {
     },
   },
 };
-const schema75 = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'api', 'endpoint', 'status'],
-  properties: {
-    name: { type: 'string', minLength: 1 },
-    api: { enum: ['ess', 'ece', 'serverless'] },
-    endpoint: { description: "The API's origin, as configured or the API's default.", type: 'string' },
-    status: {
-      description:
-        'planned: read and planned; unreadable: live state could not be read, so nothing is planned for it.',
-      enum: ['planned', 'unreadable'],
-    },
-    error: { description: 'Why it could not be read.', type: 'string' },
-  },
-};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require('ajv/dist/runtime/ucs2length').default;
 const pattern0 = new RegExp('^1\\.\\d+$', 'u');
 const pattern1 = new RegExp('^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$', 'u');
-const schema12 = {
+const pattern2 = new RegExp('^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'u');
+const schema13 = {
   oneOf: [
     { $ref: '#/definitions/createOperation' },
     { $ref: '#/definitions/replaceOperation' },
@@ -494,7 +492,7 @@ const schema12 = {
     { $ref: '#/definitions/deleteOperation' },
   ],
 };
-const schema13 = {
+const schema14 = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'action', 'environment', 'policy', 'depends_on', 'spec'],
@@ -507,14 +505,14 @@ const schema13 = {
     spec: { $ref: '#/definitions/policySpec' },
   },
 };
-const schema14 = {
+const schema15 = {
   description:
     'Stable across runs for the same change, e.g. `associate:prod/us-east-1/office→deployment:abc`.',
   type: 'string',
   minLength: 1,
 };
-const schema15 = { type: 'string', minLength: 1 };
-const schema16 = {
+const schema16 = { type: 'string', minLength: 1 };
+const schema17 = {
   description: 'The policy an operation is about; `id` is absent for a policy this plan creates.',
   type: 'object',
   additionalProperties: false,
@@ -526,7 +524,7 @@ const schema16 = {
     id: { $ref: '#/definitions/nonEmpty' },
   },
 };
-const schema19 = {
+const schema20 = {
   enum: [
     'ip',
     'egress_firewall',
@@ -547,8 +545,8 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'region' },
         message: "must have required property '" + 'region' + "'",
-        schema: schema16.required,
-        parentSchema: schema16,
+        schema: schema17.required,
+        parentSchema: schema17,
         data,
       };
       if (vErrors === null) {
@@ -565,8 +563,8 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'name' },
         message: "must have required property '" + 'name' + "'",
-        schema: schema16.required,
-        parentSchema: schema16,
+        schema: schema17.required,
+        parentSchema: schema17,
         data,
       };
       if (vErrors === null) {
@@ -583,8 +581,8 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'type' },
         message: "must have required property '" + 'type' + "'",
-        schema: schema16.required,
-        parentSchema: schema16,
+        schema: schema17.required,
+        parentSchema: schema17,
         data,
       };
       if (vErrors === null) {
@@ -603,7 +601,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema16,
+          parentSchema: schema17,
           data,
         };
         if (vErrors === null) {
@@ -625,7 +623,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data0,
           };
           if (vErrors === null) {
@@ -642,8 +640,8 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data0,
         };
         if (vErrors === null) {
@@ -665,7 +663,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data1,
           };
           if (vErrors === null) {
@@ -682,8 +680,8 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data1,
         };
         if (vErrors === null) {
@@ -708,10 +706,10 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           instancePath: instancePath + '/type',
           schemaPath: '#/definitions/policyType/enum',
           keyword: 'enum',
-          params: { allowedValues: schema19.enum },
+          params: { allowedValues: schema20.enum },
           message: 'must be equal to one of the allowed values',
-          schema: schema19.enum,
-          parentSchema: schema19,
+          schema: schema20.enum,
+          parentSchema: schema20,
           data: data2,
         };
         if (vErrors === null) {
@@ -733,7 +731,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data3,
           };
           if (vErrors === null) {
@@ -750,8 +748,8 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data3,
         };
         if (vErrors === null) {
@@ -769,8 +767,8 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema16.type,
-      parentSchema: schema16,
+      schema: schema17.type,
+      parentSchema: schema17,
       data,
     };
     if (vErrors === null) {
@@ -783,7 +781,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
   validate13.errors = vErrors;
   return errors === 0;
 }
-const schema21 = {
+const schema22 = {
   description: 'Operations that must have succeeded first; a failed or skipped dependency skips this one.',
   type: 'array',
   uniqueItems: true,
@@ -806,7 +804,7 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema14,
+            parentSchema: schema15,
             data: data0,
           };
           if (vErrors === null) {
@@ -823,8 +821,8 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema14.type,
-          parentSchema: schema14,
+          schema: schema15.type,
+          parentSchema: schema15,
           data: data0,
         };
         if (vErrors === null) {
@@ -848,7 +846,7 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
               params: { i: i1, j: j0 },
               message: 'must NOT have duplicate items (items ## ' + j0 + ' and ' + i1 + ' are identical)',
               schema: true,
-              parentSchema: schema21,
+              parentSchema: schema22,
               data,
             };
             if (vErrors === null) {
@@ -869,8 +867,8 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'array' },
       message: 'must be array',
-      schema: schema21.type,
-      parentSchema: schema21,
+      schema: schema22.type,
+      parentSchema: schema22,
       data,
     };
     if (vErrors === null) {
@@ -883,7 +881,7 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
   validate15.errors = vErrors;
   return errors === 0;
 }
-const schema23 = {
+const schema24 = {
   description: 'The whole desired policy, as it will be written.',
   type: 'object',
   additionalProperties: false,
@@ -897,7 +895,7 @@ const schema23 = {
     rules: { type: 'array', items: { $ref: '#/definitions/rule' } },
   },
 };
-const schema27 = {
+const schema28 = {
   description:
     'One normalised rule: `$name` sets expanded, optional fields absent rather than empty, no rule id.',
   type: 'object',
@@ -942,7 +940,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema27,
+          parentSchema: schema28,
           data,
         };
         if (vErrors === null) {
@@ -964,7 +962,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data0,
           };
           if (vErrors === null) {
@@ -981,8 +979,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data0,
         };
         if (vErrors === null) {
@@ -1004,7 +1002,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data1,
           };
           if (vErrors === null) {
@@ -1021,8 +1019,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data1,
         };
         if (vErrors === null) {
@@ -1044,7 +1042,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data2,
           };
           if (vErrors === null) {
@@ -1061,8 +1059,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data2,
         };
         if (vErrors === null) {
@@ -1084,7 +1082,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data3,
           };
           if (vErrors === null) {
@@ -1101,8 +1099,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data3,
         };
         if (vErrors === null) {
@@ -1124,7 +1122,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data4,
           };
           if (vErrors === null) {
@@ -1141,8 +1139,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data4,
         };
         if (vErrors === null) {
@@ -1164,7 +1162,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data5,
           };
           if (vErrors === null) {
@@ -1181,8 +1179,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data5,
         };
         if (vErrors === null) {
@@ -1203,8 +1201,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'target' },
             message: "must have required property '" + 'target' + "'",
-            schema: schema27.properties.egress_rule.required,
-            parentSchema: schema27.properties.egress_rule,
+            schema: schema28.properties.egress_rule.required,
+            parentSchema: schema28.properties.egress_rule,
             data: data6,
           };
           if (vErrors === null) {
@@ -1221,8 +1219,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'protocol' },
             message: "must have required property '" + 'protocol' + "'",
-            schema: schema27.properties.egress_rule.required,
-            parentSchema: schema27.properties.egress_rule,
+            schema: schema28.properties.egress_rule.required,
+            parentSchema: schema28.properties.egress_rule,
             data: data6,
           };
           if (vErrors === null) {
@@ -1241,7 +1239,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
               params: { additionalProperty: key1 },
               message: 'must NOT have additional properties',
               schema: false,
-              parentSchema: schema27.properties.egress_rule,
+              parentSchema: schema28.properties.egress_rule,
               data: data6,
             };
             if (vErrors === null) {
@@ -1263,7 +1261,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema15,
+                parentSchema: schema16,
                 data: data7,
               };
               if (vErrors === null) {
@@ -1280,8 +1278,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema15.type,
-              parentSchema: schema15,
+              schema: schema16.type,
+              parentSchema: schema16,
               data: data7,
             };
             if (vErrors === null) {
@@ -1299,10 +1297,10 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
               instancePath: instancePath + '/egress_rule/protocol',
               schemaPath: '#/properties/egress_rule/properties/protocol/enum',
               keyword: 'enum',
-              params: { allowedValues: schema27.properties.egress_rule.properties.protocol.enum },
+              params: { allowedValues: schema28.properties.egress_rule.properties.protocol.enum },
               message: 'must be equal to one of the allowed values',
-              schema: schema27.properties.egress_rule.properties.protocol.enum,
-              parentSchema: schema27.properties.egress_rule.properties.protocol,
+              schema: schema28.properties.egress_rule.properties.protocol.enum,
+              parentSchema: schema28.properties.egress_rule.properties.protocol,
               data: data8,
             };
             if (vErrors === null) {
@@ -1326,8 +1324,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'integer' },
                   message: 'must be integer',
-                  schema: schema27.properties.egress_rule.properties.ports.items.type,
-                  parentSchema: schema27.properties.egress_rule.properties.ports.items,
+                  schema: schema28.properties.egress_rule.properties.ports.items.type,
+                  parentSchema: schema28.properties.egress_rule.properties.ports.items,
                   data: data10,
                 };
                 if (vErrors === null) {
@@ -1346,7 +1344,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
                     params: { comparison: '<=', limit: 65535 },
                     message: 'must be <= 65535',
                     schema: 65535,
-                    parentSchema: schema27.properties.egress_rule.properties.ports.items,
+                    parentSchema: schema28.properties.egress_rule.properties.ports.items,
                     data: data10,
                   };
                   if (vErrors === null) {
@@ -1364,7 +1362,7 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
                     params: { comparison: '>=', limit: 1 },
                     message: 'must be >= 1',
                     schema: 1,
-                    parentSchema: schema27.properties.egress_rule.properties.ports.items,
+                    parentSchema: schema28.properties.egress_rule.properties.ports.items,
                     data: data10,
                   };
                   if (vErrors === null) {
@@ -1383,8 +1381,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'array' },
               message: 'must be array',
-              schema: schema27.properties.egress_rule.properties.ports.type,
-              parentSchema: schema27.properties.egress_rule.properties.ports,
+              schema: schema28.properties.egress_rule.properties.ports.type,
+              parentSchema: schema28.properties.egress_rule.properties.ports,
               data: data9,
             };
             if (vErrors === null) {
@@ -1402,8 +1400,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema27.properties.egress_rule.type,
-          parentSchema: schema27.properties.egress_rule,
+          schema: schema28.properties.egress_rule.type,
+          parentSchema: schema28.properties.egress_rule,
           data: data6,
         };
         if (vErrors === null) {
@@ -1421,8 +1419,8 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema27.type,
-      parentSchema: schema27,
+      schema: schema28.type,
+      parentSchema: schema28,
       data,
     };
     if (vErrors === null) {
@@ -1446,8 +1444,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'region' },
         message: "must have required property '" + 'region' + "'",
-        schema: schema23.required,
-        parentSchema: schema23,
+        schema: schema24.required,
+        parentSchema: schema24,
         data,
       };
       if (vErrors === null) {
@@ -1464,8 +1462,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'name' },
         message: "must have required property '" + 'name' + "'",
-        schema: schema23.required,
-        parentSchema: schema23,
+        schema: schema24.required,
+        parentSchema: schema24,
         data,
       };
       if (vErrors === null) {
@@ -1482,8 +1480,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'type' },
         message: "must have required property '" + 'type' + "'",
-        schema: schema23.required,
-        parentSchema: schema23,
+        schema: schema24.required,
+        parentSchema: schema24,
         data,
       };
       if (vErrors === null) {
@@ -1500,8 +1498,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'description' },
         message: "must have required property '" + 'description' + "'",
-        schema: schema23.required,
-        parentSchema: schema23,
+        schema: schema24.required,
+        parentSchema: schema24,
         data,
       };
       if (vErrors === null) {
@@ -1518,8 +1516,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'include_by_default' },
         message: "must have required property '" + 'include_by_default' + "'",
-        schema: schema23.required,
-        parentSchema: schema23,
+        schema: schema24.required,
+        parentSchema: schema24,
         data,
       };
       if (vErrors === null) {
@@ -1536,8 +1534,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'rules' },
         message: "must have required property '" + 'rules' + "'",
-        schema: schema23.required,
-        parentSchema: schema23,
+        schema: schema24.required,
+        parentSchema: schema24,
         data,
       };
       if (vErrors === null) {
@@ -1563,7 +1561,7 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema23,
+          parentSchema: schema24,
           data,
         };
         if (vErrors === null) {
@@ -1585,7 +1583,7 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data0,
           };
           if (vErrors === null) {
@@ -1602,8 +1600,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data0,
         };
         if (vErrors === null) {
@@ -1625,7 +1623,7 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data1,
           };
           if (vErrors === null) {
@@ -1642,8 +1640,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data1,
         };
         if (vErrors === null) {
@@ -1668,10 +1666,10 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           instancePath: instancePath + '/type',
           schemaPath: '#/definitions/policyType/enum',
           keyword: 'enum',
-          params: { allowedValues: schema19.enum },
+          params: { allowedValues: schema20.enum },
           message: 'must be equal to one of the allowed values',
-          schema: schema19.enum,
-          parentSchema: schema19,
+          schema: schema20.enum,
+          parentSchema: schema20,
           data: data2,
         };
         if (vErrors === null) {
@@ -1691,8 +1689,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema23.properties.description.type,
-          parentSchema: schema23.properties.description,
+          schema: schema24.properties.description.type,
+          parentSchema: schema24.properties.description,
           data: data3,
         };
         if (vErrors === null) {
@@ -1712,8 +1710,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'boolean' },
           message: 'must be boolean',
-          schema: schema23.properties.include_by_default.type,
-          parentSchema: schema23.properties.include_by_default,
+          schema: schema24.properties.include_by_default.type,
+          parentSchema: schema24.properties.include_by_default,
           data: data4,
         };
         if (vErrors === null) {
@@ -1748,8 +1746,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'array' },
           message: 'must be array',
-          schema: schema23.properties.rules.type,
-          parentSchema: schema23.properties.rules,
+          schema: schema24.properties.rules.type,
+          parentSchema: schema24.properties.rules,
           data: data5,
         };
         if (vErrors === null) {
@@ -1767,8 +1765,8 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema23.type,
-      parentSchema: schema23,
+      schema: schema24.type,
+      parentSchema: schema24,
       data,
     };
     if (vErrors === null) {
@@ -1792,8 +1790,8 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'id' },
         message: "must have required property '" + 'id' + "'",
-        schema: schema13.required,
-        parentSchema: schema13,
+        schema: schema14.required,
+        parentSchema: schema14,
         data,
       };
       if (vErrors === null) {
@@ -1810,8 +1808,8 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'action' },
         message: "must have required property '" + 'action' + "'",
-        schema: schema13.required,
-        parentSchema: schema13,
+        schema: schema14.required,
+        parentSchema: schema14,
         data,
       };
       if (vErrors === null) {
@@ -1828,8 +1826,8 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'environment' },
         message: "must have required property '" + 'environment' + "'",
-        schema: schema13.required,
-        parentSchema: schema13,
+        schema: schema14.required,
+        parentSchema: schema14,
         data,
       };
       if (vErrors === null) {
@@ -1846,8 +1844,8 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'policy' },
         message: "must have required property '" + 'policy' + "'",
-        schema: schema13.required,
-        parentSchema: schema13,
+        schema: schema14.required,
+        parentSchema: schema14,
         data,
       };
       if (vErrors === null) {
@@ -1864,8 +1862,8 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'depends_on' },
         message: "must have required property '" + 'depends_on' + "'",
-        schema: schema13.required,
-        parentSchema: schema13,
+        schema: schema14.required,
+        parentSchema: schema14,
         data,
       };
       if (vErrors === null) {
@@ -1882,8 +1880,8 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'spec' },
         message: "must have required property '" + 'spec' + "'",
-        schema: schema13.required,
-        parentSchema: schema13,
+        schema: schema14.required,
+        parentSchema: schema14,
         data,
       };
       if (vErrors === null) {
@@ -1909,7 +1907,7 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema13,
+          parentSchema: schema14,
           data,
         };
         if (vErrors === null) {
@@ -1931,7 +1929,7 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema14,
+            parentSchema: schema15,
             data: data0,
           };
           if (vErrors === null) {
@@ -1948,8 +1946,8 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema14.type,
-          parentSchema: schema14,
+          schema: schema15.type,
+          parentSchema: schema15,
           data: data0,
         };
         if (vErrors === null) {
@@ -1970,7 +1968,7 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
           params: { allowedValue: 'create' },
           message: 'must be equal to constant',
           schema: 'create',
-          parentSchema: schema13.properties.action,
+          parentSchema: schema14.properties.action,
           data: data1,
         };
         if (vErrors === null) {
@@ -1992,7 +1990,7 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data2,
           };
           if (vErrors === null) {
@@ -2009,8 +2007,8 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data2,
         };
         if (vErrors === null) {
@@ -2067,8 +2065,8 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema13.type,
-      parentSchema: schema13,
+      schema: schema14.type,
+      parentSchema: schema14,
       data,
     };
     if (vErrors === null) {
@@ -2081,7 +2079,7 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
   validate12.errors = vErrors;
   return errors === 0;
 }
-const schema35 = {
+const schema36 = {
   description:
     'Create the new policy that replaces `replaces` (type or region changed); the old one is deleted by a later operation.',
   type: 'object',
@@ -2098,7 +2096,7 @@ const schema35 = {
     changes: { $ref: '#/definitions/changes' },
   },
 };
-const schema38 = {
+const schema39 = {
   description: 'A policy that exists live: `id` is known.',
   type: 'object',
   additionalProperties: false,
@@ -2121,8 +2119,8 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'region' },
         message: "must have required property '" + 'region' + "'",
-        schema: schema38.required,
-        parentSchema: schema38,
+        schema: schema39.required,
+        parentSchema: schema39,
         data,
       };
       if (vErrors === null) {
@@ -2139,8 +2137,8 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'name' },
         message: "must have required property '" + 'name' + "'",
-        schema: schema38.required,
-        parentSchema: schema38,
+        schema: schema39.required,
+        parentSchema: schema39,
         data,
       };
       if (vErrors === null) {
@@ -2157,8 +2155,8 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'type' },
         message: "must have required property '" + 'type' + "'",
-        schema: schema38.required,
-        parentSchema: schema38,
+        schema: schema39.required,
+        parentSchema: schema39,
         data,
       };
       if (vErrors === null) {
@@ -2175,8 +2173,8 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'id' },
         message: "must have required property '" + 'id' + "'",
-        schema: schema38.required,
-        parentSchema: schema38,
+        schema: schema39.required,
+        parentSchema: schema39,
         data,
       };
       if (vErrors === null) {
@@ -2195,7 +2193,7 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema38,
+          parentSchema: schema39,
           data,
         };
         if (vErrors === null) {
@@ -2217,7 +2215,7 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data0,
           };
           if (vErrors === null) {
@@ -2234,8 +2232,8 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data0,
         };
         if (vErrors === null) {
@@ -2257,7 +2255,7 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data1,
           };
           if (vErrors === null) {
@@ -2274,8 +2272,8 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data1,
         };
         if (vErrors === null) {
@@ -2300,10 +2298,10 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
           instancePath: instancePath + '/type',
           schemaPath: '#/definitions/policyType/enum',
           keyword: 'enum',
-          params: { allowedValues: schema19.enum },
+          params: { allowedValues: schema20.enum },
           message: 'must be equal to one of the allowed values',
-          schema: schema19.enum,
-          parentSchema: schema19,
+          schema: schema20.enum,
+          parentSchema: schema20,
           data: data2,
         };
         if (vErrors === null) {
@@ -2325,7 +2323,7 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data3,
           };
           if (vErrors === null) {
@@ -2342,8 +2340,8 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data3,
         };
         if (vErrors === null) {
@@ -2361,8 +2359,8 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema38.type,
-      parentSchema: schema38,
+      schema: schema39.type,
+      parentSchema: schema39,
       data,
     };
     if (vErrors === null) {
@@ -2375,8 +2373,8 @@ function validate26(data, { instancePath = '', parentData, parentDataProperty, r
   validate26.errors = vErrors;
   return errors === 0;
 }
-const schema43 = { type: 'array', minItems: 1, items: { $ref: '#/definitions/fieldChange' } };
-const schema44 = {
+const schema44 = { type: 'array', minItems: 1, items: { $ref: '#/definitions/fieldChange' } };
+const schema45 = {
   type: 'object',
   additionalProperties: false,
   required: ['field', 'before', 'after'],
@@ -2398,7 +2396,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
         params: { limit: 1 },
         message: 'must NOT have fewer than 1 items',
         schema: 1,
-        parentSchema: schema43,
+        parentSchema: schema44,
         data,
       };
       if (vErrors === null) {
@@ -2419,8 +2417,8 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'field' },
             message: "must have required property '" + 'field' + "'",
-            schema: schema44.required,
-            parentSchema: schema44,
+            schema: schema45.required,
+            parentSchema: schema45,
             data: data0,
           };
           if (vErrors === null) {
@@ -2437,8 +2435,8 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'before' },
             message: "must have required property '" + 'before' + "'",
-            schema: schema44.required,
-            parentSchema: schema44,
+            schema: schema45.required,
+            parentSchema: schema45,
             data: data0,
           };
           if (vErrors === null) {
@@ -2455,8 +2453,8 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'after' },
             message: "must have required property '" + 'after' + "'",
-            schema: schema44.required,
-            parentSchema: schema44,
+            schema: schema45.required,
+            parentSchema: schema45,
             data: data0,
           };
           if (vErrors === null) {
@@ -2475,7 +2473,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
               params: { additionalProperty: key0 },
               message: 'must NOT have additional properties',
               schema: false,
-              parentSchema: schema44,
+              parentSchema: schema45,
               data: data0,
             };
             if (vErrors === null) {
@@ -2499,10 +2497,10 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
               instancePath: instancePath + '/' + i0 + '/field',
               schemaPath: '#/definitions/fieldChange/properties/field/enum',
               keyword: 'enum',
-              params: { allowedValues: schema44.properties.field.enum },
+              params: { allowedValues: schema45.properties.field.enum },
               message: 'must be equal to one of the allowed values',
-              schema: schema44.properties.field.enum,
-              parentSchema: schema44.properties.field,
+              schema: schema45.properties.field.enum,
+              parentSchema: schema45.properties.field,
               data: data1,
             };
             if (vErrors === null) {
@@ -2520,8 +2518,8 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema44.type,
-          parentSchema: schema44,
+          schema: schema45.type,
+          parentSchema: schema45,
           data: data0,
         };
         if (vErrors === null) {
@@ -2539,8 +2537,8 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'array' },
       message: 'must be array',
-      schema: schema43.type,
-      parentSchema: schema43,
+      schema: schema44.type,
+      parentSchema: schema44,
       data,
     };
     if (vErrors === null) {
@@ -2564,8 +2562,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'id' },
         message: "must have required property '" + 'id' + "'",
-        schema: schema35.required,
-        parentSchema: schema35,
+        schema: schema36.required,
+        parentSchema: schema36,
         data,
       };
       if (vErrors === null) {
@@ -2582,8 +2580,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'action' },
         message: "must have required property '" + 'action' + "'",
-        schema: schema35.required,
-        parentSchema: schema35,
+        schema: schema36.required,
+        parentSchema: schema36,
         data,
       };
       if (vErrors === null) {
@@ -2600,8 +2598,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'environment' },
         message: "must have required property '" + 'environment' + "'",
-        schema: schema35.required,
-        parentSchema: schema35,
+        schema: schema36.required,
+        parentSchema: schema36,
         data,
       };
       if (vErrors === null) {
@@ -2618,8 +2616,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'policy' },
         message: "must have required property '" + 'policy' + "'",
-        schema: schema35.required,
-        parentSchema: schema35,
+        schema: schema36.required,
+        parentSchema: schema36,
         data,
       };
       if (vErrors === null) {
@@ -2636,8 +2634,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'depends_on' },
         message: "must have required property '" + 'depends_on' + "'",
-        schema: schema35.required,
-        parentSchema: schema35,
+        schema: schema36.required,
+        parentSchema: schema36,
         data,
       };
       if (vErrors === null) {
@@ -2654,8 +2652,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'spec' },
         message: "must have required property '" + 'spec' + "'",
-        schema: schema35.required,
-        parentSchema: schema35,
+        schema: schema36.required,
+        parentSchema: schema36,
         data,
       };
       if (vErrors === null) {
@@ -2672,8 +2670,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'replaces' },
         message: "must have required property '" + 'replaces' + "'",
-        schema: schema35.required,
-        parentSchema: schema35,
+        schema: schema36.required,
+        parentSchema: schema36,
         data,
       };
       if (vErrors === null) {
@@ -2690,8 +2688,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'changes' },
         message: "must have required property '" + 'changes' + "'",
-        schema: schema35.required,
-        parentSchema: schema35,
+        schema: schema36.required,
+        parentSchema: schema36,
         data,
       };
       if (vErrors === null) {
@@ -2719,7 +2717,7 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema35,
+          parentSchema: schema36,
           data,
         };
         if (vErrors === null) {
@@ -2741,7 +2739,7 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema14,
+            parentSchema: schema15,
             data: data0,
           };
           if (vErrors === null) {
@@ -2758,8 +2756,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema14.type,
-          parentSchema: schema14,
+          schema: schema15.type,
+          parentSchema: schema15,
           data: data0,
         };
         if (vErrors === null) {
@@ -2780,7 +2778,7 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
           params: { allowedValue: 'replace' },
           message: 'must be equal to constant',
           schema: 'replace',
-          parentSchema: schema35.properties.action,
+          parentSchema: schema36.properties.action,
           data: data1,
         };
         if (vErrors === null) {
@@ -2802,7 +2800,7 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data2,
           };
           if (vErrors === null) {
@@ -2819,8 +2817,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data2,
         };
         if (vErrors === null) {
@@ -2903,8 +2901,8 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema35.type,
-      parentSchema: schema35,
+      schema: schema36.type,
+      parentSchema: schema36,
       data,
     };
     if (vErrors === null) {
@@ -2917,7 +2915,7 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
   validate22.errors = vErrors;
   return errors === 0;
 }
-const schema45 = {
+const schema46 = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'action', 'environment', 'policy', 'depends_on', 'spec', 'changes'],
@@ -2942,8 +2940,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'id' },
         message: "must have required property '" + 'id' + "'",
-        schema: schema45.required,
-        parentSchema: schema45,
+        schema: schema46.required,
+        parentSchema: schema46,
         data,
       };
       if (vErrors === null) {
@@ -2960,8 +2958,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'action' },
         message: "must have required property '" + 'action' + "'",
-        schema: schema45.required,
-        parentSchema: schema45,
+        schema: schema46.required,
+        parentSchema: schema46,
         data,
       };
       if (vErrors === null) {
@@ -2978,8 +2976,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'environment' },
         message: "must have required property '" + 'environment' + "'",
-        schema: schema45.required,
-        parentSchema: schema45,
+        schema: schema46.required,
+        parentSchema: schema46,
         data,
       };
       if (vErrors === null) {
@@ -2996,8 +2994,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'policy' },
         message: "must have required property '" + 'policy' + "'",
-        schema: schema45.required,
-        parentSchema: schema45,
+        schema: schema46.required,
+        parentSchema: schema46,
         data,
       };
       if (vErrors === null) {
@@ -3014,8 +3012,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'depends_on' },
         message: "must have required property '" + 'depends_on' + "'",
-        schema: schema45.required,
-        parentSchema: schema45,
+        schema: schema46.required,
+        parentSchema: schema46,
         data,
       };
       if (vErrors === null) {
@@ -3032,8 +3030,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'spec' },
         message: "must have required property '" + 'spec' + "'",
-        schema: schema45.required,
-        parentSchema: schema45,
+        schema: schema46.required,
+        parentSchema: schema46,
         data,
       };
       if (vErrors === null) {
@@ -3050,8 +3048,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'changes' },
         message: "must have required property '" + 'changes' + "'",
-        schema: schema45.required,
-        parentSchema: schema45,
+        schema: schema46.required,
+        parentSchema: schema46,
         data,
       };
       if (vErrors === null) {
@@ -3078,7 +3076,7 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema45,
+          parentSchema: schema46,
           data,
         };
         if (vErrors === null) {
@@ -3100,7 +3098,7 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema14,
+            parentSchema: schema15,
             data: data0,
           };
           if (vErrors === null) {
@@ -3117,8 +3115,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema14.type,
-          parentSchema: schema14,
+          schema: schema15.type,
+          parentSchema: schema15,
           data: data0,
         };
         if (vErrors === null) {
@@ -3139,7 +3137,7 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
           params: { allowedValue: 'update' },
           message: 'must be equal to constant',
           schema: 'update',
-          parentSchema: schema45.properties.action,
+          parentSchema: schema46.properties.action,
           data: data1,
         };
         if (vErrors === null) {
@@ -3161,7 +3159,7 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data2,
           };
           if (vErrors === null) {
@@ -3178,8 +3176,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data2,
         };
         if (vErrors === null) {
@@ -3249,8 +3247,8 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema45.type,
-      parentSchema: schema45,
+      schema: schema46.type,
+      parentSchema: schema46,
       data,
     };
     if (vErrors === null) {
@@ -3263,7 +3261,7 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
   validate31.errors = vErrors;
   return errors === 0;
 }
-const schema48 = {
+const schema49 = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'action', 'environment', 'policy', 'depends_on', 'target'],
@@ -3280,7 +3278,7 @@ const schema48 = {
     },
   },
 };
-const schema51 = {
+const schema52 = {
   description: 'What a policy is associated with: an ess/ece deployment or a serverless project.',
   oneOf: [
     {
@@ -3316,8 +3314,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'kind' },
         message: "must have required property '" + 'kind' + "'",
-        schema: schema51.oneOf[0].required,
-        parentSchema: schema51.oneOf[0],
+        schema: schema52.oneOf[0].required,
+        parentSchema: schema52.oneOf[0],
         data,
       };
       if (vErrors === null) {
@@ -3334,8 +3332,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'id' },
         message: "must have required property '" + 'id' + "'",
-        schema: schema51.oneOf[0].required,
-        parentSchema: schema51.oneOf[0],
+        schema: schema52.oneOf[0].required,
+        parentSchema: schema52.oneOf[0],
         data,
       };
       if (vErrors === null) {
@@ -3354,7 +3352,7 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema51.oneOf[0],
+          parentSchema: schema52.oneOf[0],
           data,
         };
         if (vErrors === null) {
@@ -3375,7 +3373,7 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
           params: { allowedValue: 'deployment' },
           message: 'must be equal to constant',
           schema: 'deployment',
-          parentSchema: schema51.oneOf[0].properties.kind,
+          parentSchema: schema52.oneOf[0].properties.kind,
           data: data0,
         };
         if (vErrors === null) {
@@ -3397,7 +3395,7 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data1,
           };
           if (vErrors === null) {
@@ -3414,8 +3412,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data1,
         };
         if (vErrors === null) {
@@ -3433,8 +3431,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema51.oneOf[0].type,
-      parentSchema: schema51.oneOf[0],
+      schema: schema52.oneOf[0].type,
+      parentSchema: schema52.oneOf[0],
       data,
     };
     if (vErrors === null) {
@@ -3458,8 +3456,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'kind' },
         message: "must have required property '" + 'kind' + "'",
-        schema: schema51.oneOf[1].required,
-        parentSchema: schema51.oneOf[1],
+        schema: schema52.oneOf[1].required,
+        parentSchema: schema52.oneOf[1],
         data,
       };
       if (vErrors === null) {
@@ -3476,8 +3474,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'projectType' },
         message: "must have required property '" + 'projectType' + "'",
-        schema: schema51.oneOf[1].required,
-        parentSchema: schema51.oneOf[1],
+        schema: schema52.oneOf[1].required,
+        parentSchema: schema52.oneOf[1],
         data,
       };
       if (vErrors === null) {
@@ -3494,8 +3492,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'id' },
         message: "must have required property '" + 'id' + "'",
-        schema: schema51.oneOf[1].required,
-        parentSchema: schema51.oneOf[1],
+        schema: schema52.oneOf[1].required,
+        parentSchema: schema52.oneOf[1],
         data,
       };
       if (vErrors === null) {
@@ -3514,7 +3512,7 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key1 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema51.oneOf[1],
+          parentSchema: schema52.oneOf[1],
           data,
         };
         if (vErrors === null) {
@@ -3535,7 +3533,7 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
           params: { allowedValue: 'project' },
           message: 'must be equal to constant',
           schema: 'project',
-          parentSchema: schema51.oneOf[1].properties.kind,
+          parentSchema: schema52.oneOf[1].properties.kind,
           data: data2,
         };
         if (vErrors === null) {
@@ -3553,10 +3551,10 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
           instancePath: instancePath + '/projectType',
           schemaPath: '#/oneOf/1/properties/projectType/enum',
           keyword: 'enum',
-          params: { allowedValues: schema51.oneOf[1].properties.projectType.enum },
+          params: { allowedValues: schema52.oneOf[1].properties.projectType.enum },
           message: 'must be equal to one of the allowed values',
-          schema: schema51.oneOf[1].properties.projectType.enum,
-          parentSchema: schema51.oneOf[1].properties.projectType,
+          schema: schema52.oneOf[1].properties.projectType.enum,
+          parentSchema: schema52.oneOf[1].properties.projectType,
           data: data3,
         };
         if (vErrors === null) {
@@ -3578,7 +3576,7 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data4,
           };
           if (vErrors === null) {
@@ -3595,8 +3593,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data4,
         };
         if (vErrors === null) {
@@ -3614,8 +3612,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema51.oneOf[1].type,
-      parentSchema: schema51.oneOf[1],
+      schema: schema52.oneOf[1].type,
+      parentSchema: schema52.oneOf[1],
       data,
     };
     if (vErrors === null) {
@@ -3642,8 +3640,8 @@ function validate40(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'oneOf',
       params: { passingSchemas: passing0 },
       message: 'must match exactly one schema in oneOf',
-      schema: schema51.oneOf,
-      parentSchema: schema51,
+      schema: schema52.oneOf,
+      parentSchema: schema52,
       data,
     };
     if (vErrors === null) {
@@ -3676,8 +3674,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'id' },
         message: "must have required property '" + 'id' + "'",
-        schema: schema48.required,
-        parentSchema: schema48,
+        schema: schema49.required,
+        parentSchema: schema49,
         data,
       };
       if (vErrors === null) {
@@ -3694,8 +3692,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'action' },
         message: "must have required property '" + 'action' + "'",
-        schema: schema48.required,
-        parentSchema: schema48,
+        schema: schema49.required,
+        parentSchema: schema49,
         data,
       };
       if (vErrors === null) {
@@ -3712,8 +3710,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'environment' },
         message: "must have required property '" + 'environment' + "'",
-        schema: schema48.required,
-        parentSchema: schema48,
+        schema: schema49.required,
+        parentSchema: schema49,
         data,
       };
       if (vErrors === null) {
@@ -3730,8 +3728,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'policy' },
         message: "must have required property '" + 'policy' + "'",
-        schema: schema48.required,
-        parentSchema: schema48,
+        schema: schema49.required,
+        parentSchema: schema49,
         data,
       };
       if (vErrors === null) {
@@ -3748,8 +3746,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'depends_on' },
         message: "must have required property '" + 'depends_on' + "'",
-        schema: schema48.required,
-        parentSchema: schema48,
+        schema: schema49.required,
+        parentSchema: schema49,
         data,
       };
       if (vErrors === null) {
@@ -3766,8 +3764,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'target' },
         message: "must have required property '" + 'target' + "'",
-        schema: schema48.required,
-        parentSchema: schema48,
+        schema: schema49.required,
+        parentSchema: schema49,
         data,
       };
       if (vErrors === null) {
@@ -3794,7 +3792,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema48,
+          parentSchema: schema49,
           data,
         };
         if (vErrors === null) {
@@ -3816,7 +3814,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema14,
+            parentSchema: schema15,
             data: data0,
           };
           if (vErrors === null) {
@@ -3833,8 +3831,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema14.type,
-          parentSchema: schema14,
+          schema: schema15.type,
+          parentSchema: schema15,
           data: data0,
         };
         if (vErrors === null) {
@@ -3855,7 +3853,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
           params: { allowedValue: 'associate' },
           message: 'must be equal to constant',
           schema: 'associate',
-          parentSchema: schema48.properties.action,
+          parentSchema: schema49.properties.action,
           data: data1,
         };
         if (vErrors === null) {
@@ -3877,7 +3875,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data2,
           };
           if (vErrors === null) {
@@ -3894,8 +3892,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data2,
         };
         if (vErrors === null) {
@@ -3956,7 +3954,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema14,
+            parentSchema: schema15,
             data: data6,
           };
           if (vErrors === null) {
@@ -3973,8 +3971,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema14.type,
-          parentSchema: schema14,
+          schema: schema15.type,
+          parentSchema: schema15,
           data: data6,
         };
         if (vErrors === null) {
@@ -3992,8 +3990,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema48.type,
-      parentSchema: schema48,
+      schema: schema49.type,
+      parentSchema: schema49,
       data,
     };
     if (vErrors === null) {
@@ -4006,7 +4004,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
   validate37.errors = vErrors;
   return errors === 0;
 }
-const schema55 = {
+const schema56 = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'action', 'environment', 'policy', 'depends_on', 'target'],
@@ -4030,8 +4028,8 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'id' },
         message: "must have required property '" + 'id' + "'",
-        schema: schema55.required,
-        parentSchema: schema55,
+        schema: schema56.required,
+        parentSchema: schema56,
         data,
       };
       if (vErrors === null) {
@@ -4048,8 +4046,8 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'action' },
         message: "must have required property '" + 'action' + "'",
-        schema: schema55.required,
-        parentSchema: schema55,
+        schema: schema56.required,
+        parentSchema: schema56,
         data,
       };
       if (vErrors === null) {
@@ -4066,8 +4064,8 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'environment' },
         message: "must have required property '" + 'environment' + "'",
-        schema: schema55.required,
-        parentSchema: schema55,
+        schema: schema56.required,
+        parentSchema: schema56,
         data,
       };
       if (vErrors === null) {
@@ -4084,8 +4082,8 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'policy' },
         message: "must have required property '" + 'policy' + "'",
-        schema: schema55.required,
-        parentSchema: schema55,
+        schema: schema56.required,
+        parentSchema: schema56,
         data,
       };
       if (vErrors === null) {
@@ -4102,8 +4100,8 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'depends_on' },
         message: "must have required property '" + 'depends_on' + "'",
-        schema: schema55.required,
-        parentSchema: schema55,
+        schema: schema56.required,
+        parentSchema: schema56,
         data,
       };
       if (vErrors === null) {
@@ -4120,8 +4118,8 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'target' },
         message: "must have required property '" + 'target' + "'",
-        schema: schema55.required,
-        parentSchema: schema55,
+        schema: schema56.required,
+        parentSchema: schema56,
         data,
       };
       if (vErrors === null) {
@@ -4147,7 +4145,7 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema55,
+          parentSchema: schema56,
           data,
         };
         if (vErrors === null) {
@@ -4169,7 +4167,7 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema14,
+            parentSchema: schema15,
             data: data0,
           };
           if (vErrors === null) {
@@ -4186,8 +4184,8 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema14.type,
-          parentSchema: schema14,
+          schema: schema15.type,
+          parentSchema: schema15,
           data: data0,
         };
         if (vErrors === null) {
@@ -4208,7 +4206,7 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
           params: { allowedValue: 'dissociate' },
           message: 'must be equal to constant',
           schema: 'dissociate',
-          parentSchema: schema55.properties.action,
+          parentSchema: schema56.properties.action,
           data: data1,
         };
         if (vErrors === null) {
@@ -4230,7 +4228,7 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data2,
           };
           if (vErrors === null) {
@@ -4247,8 +4245,8 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data2,
         };
         if (vErrors === null) {
@@ -4305,8 +4303,8 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema55.type,
-      parentSchema: schema55,
+      schema: schema56.type,
+      parentSchema: schema56,
       data,
     };
     if (vErrors === null) {
@@ -4319,7 +4317,7 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
   validate43.errors = vErrors;
   return errors === 0;
 }
-const schema58 = {
+const schema59 = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'action', 'environment', 'policy', 'depends_on', 'reason'],
@@ -4347,8 +4345,8 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'id' },
         message: "must have required property '" + 'id' + "'",
-        schema: schema58.required,
-        parentSchema: schema58,
+        schema: schema59.required,
+        parentSchema: schema59,
         data,
       };
       if (vErrors === null) {
@@ -4365,8 +4363,8 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'action' },
         message: "must have required property '" + 'action' + "'",
-        schema: schema58.required,
-        parentSchema: schema58,
+        schema: schema59.required,
+        parentSchema: schema59,
         data,
       };
       if (vErrors === null) {
@@ -4383,8 +4381,8 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'environment' },
         message: "must have required property '" + 'environment' + "'",
-        schema: schema58.required,
-        parentSchema: schema58,
+        schema: schema59.required,
+        parentSchema: schema59,
         data,
       };
       if (vErrors === null) {
@@ -4401,8 +4399,8 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'policy' },
         message: "must have required property '" + 'policy' + "'",
-        schema: schema58.required,
-        parentSchema: schema58,
+        schema: schema59.required,
+        parentSchema: schema59,
         data,
       };
       if (vErrors === null) {
@@ -4419,8 +4417,8 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'depends_on' },
         message: "must have required property '" + 'depends_on' + "'",
-        schema: schema58.required,
-        parentSchema: schema58,
+        schema: schema59.required,
+        parentSchema: schema59,
         data,
       };
       if (vErrors === null) {
@@ -4437,8 +4435,8 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'reason' },
         message: "must have required property '" + 'reason' + "'",
-        schema: schema58.required,
-        parentSchema: schema58,
+        schema: schema59.required,
+        parentSchema: schema59,
         data,
       };
       if (vErrors === null) {
@@ -4464,7 +4462,7 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema58,
+          parentSchema: schema59,
           data,
         };
         if (vErrors === null) {
@@ -4486,7 +4484,7 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema14,
+            parentSchema: schema15,
             data: data0,
           };
           if (vErrors === null) {
@@ -4503,8 +4501,8 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema14.type,
-          parentSchema: schema14,
+          schema: schema15.type,
+          parentSchema: schema15,
           data: data0,
         };
         if (vErrors === null) {
@@ -4525,7 +4523,7 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
           params: { allowedValue: 'delete' },
           message: 'must be equal to constant',
           schema: 'delete',
-          parentSchema: schema58.properties.action,
+          parentSchema: schema59.properties.action,
           data: data1,
         };
         if (vErrors === null) {
@@ -4547,7 +4545,7 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data2,
           };
           if (vErrors === null) {
@@ -4564,8 +4562,8 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data2,
         };
         if (vErrors === null) {
@@ -4609,10 +4607,10 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
           instancePath: instancePath + '/reason',
           schemaPath: '#/properties/reason/enum',
           keyword: 'enum',
-          params: { allowedValues: schema58.properties.reason.enum },
+          params: { allowedValues: schema59.properties.reason.enum },
           message: 'must be equal to one of the allowed values',
-          schema: schema58.properties.reason.enum,
-          parentSchema: schema58.properties.reason,
+          schema: schema59.properties.reason.enum,
+          parentSchema: schema59.properties.reason,
           data: data5,
         };
         if (vErrors === null) {
@@ -4630,8 +4628,8 @@ function validate48(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema58.type,
-      parentSchema: schema58,
+      schema: schema59.type,
+      parentSchema: schema59,
       data,
     };
     if (vErrors === null) {
@@ -4742,8 +4740,8 @@ function validate11(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'oneOf',
       params: { passingSchemas: passing0 },
       message: 'must match exactly one schema in oneOf',
-      schema: schema12.oneOf,
-      parentSchema: schema12,
+      schema: schema13.oneOf,
+      parentSchema: schema13,
       data,
     };
     if (vErrors === null) {
@@ -4765,7 +4763,7 @@ function validate11(data, { instancePath = '', parentData, parentDataProperty, r
   validate11.errors = vErrors;
   return errors === 0;
 }
-const schema61 = {
+const schema62 = {
   type: 'object',
   additionalProperties: false,
   required: ['environment', 'kind', 'message'],
@@ -4799,8 +4797,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'environment' },
         message: "must have required property '" + 'environment' + "'",
-        schema: schema61.required,
-        parentSchema: schema61,
+        schema: schema62.required,
+        parentSchema: schema62,
         data,
       };
       if (vErrors === null) {
@@ -4817,8 +4815,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'kind' },
         message: "must have required property '" + 'kind' + "'",
-        schema: schema61.required,
-        parentSchema: schema61,
+        schema: schema62.required,
+        parentSchema: schema62,
         data,
       };
       if (vErrors === null) {
@@ -4835,8 +4833,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'message' },
         message: "must have required property '" + 'message' + "'",
-        schema: schema61.required,
-        parentSchema: schema61,
+        schema: schema62.required,
+        parentSchema: schema62,
         data,
       };
       if (vErrors === null) {
@@ -4861,7 +4859,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema61,
+          parentSchema: schema62,
           data,
         };
         if (vErrors === null) {
@@ -4883,7 +4881,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data0,
           };
           if (vErrors === null) {
@@ -4900,8 +4898,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data0,
         };
         if (vErrors === null) {
@@ -4926,10 +4924,10 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
           instancePath: instancePath + '/kind',
           schemaPath: '#/properties/kind/enum',
           keyword: 'enum',
-          params: { allowedValues: schema61.properties.kind.enum },
+          params: { allowedValues: schema62.properties.kind.enum },
           message: 'must be equal to one of the allowed values',
-          schema: schema61.properties.kind.enum,
-          parentSchema: schema61.properties.kind,
+          schema: schema62.properties.kind.enum,
+          parentSchema: schema62.properties.kind,
           data: data1,
         };
         if (vErrors === null) {
@@ -4951,7 +4949,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data2,
           };
           if (vErrors === null) {
@@ -4968,8 +4966,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data2,
         };
         if (vErrors === null) {
@@ -4990,8 +4988,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'region' },
             message: "must have required property '" + 'region' + "'",
-            schema: schema61.properties.policy.required,
-            parentSchema: schema61.properties.policy,
+            schema: schema62.properties.policy.required,
+            parentSchema: schema62.properties.policy,
             data: data3,
           };
           if (vErrors === null) {
@@ -5008,8 +5006,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'name' },
             message: "must have required property '" + 'name' + "'",
-            schema: schema61.properties.policy.required,
-            parentSchema: schema61.properties.policy,
+            schema: schema62.properties.policy.required,
+            parentSchema: schema62.properties.policy,
             data: data3,
           };
           if (vErrors === null) {
@@ -5028,7 +5026,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
               params: { additionalProperty: key1 },
               message: 'must NOT have additional properties',
               schema: false,
-              parentSchema: schema61.properties.policy,
+              parentSchema: schema62.properties.policy,
               data: data3,
             };
             if (vErrors === null) {
@@ -5050,7 +5048,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema15,
+                parentSchema: schema16,
                 data: data4,
               };
               if (vErrors === null) {
@@ -5067,8 +5065,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema15.type,
-              parentSchema: schema15,
+              schema: schema16.type,
+              parentSchema: schema16,
               data: data4,
             };
             if (vErrors === null) {
@@ -5090,7 +5088,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema15,
+                parentSchema: schema16,
                 data: data5,
               };
               if (vErrors === null) {
@@ -5107,8 +5105,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema15.type,
-              parentSchema: schema15,
+              schema: schema16.type,
+              parentSchema: schema16,
               data: data5,
             };
             if (vErrors === null) {
@@ -5130,7 +5128,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema15,
+                parentSchema: schema16,
                 data: data6,
               };
               if (vErrors === null) {
@@ -5147,8 +5145,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema15.type,
-              parentSchema: schema15,
+              schema: schema16.type,
+              parentSchema: schema16,
               data: data6,
             };
             if (vErrors === null) {
@@ -5166,8 +5164,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema61.properties.policy.type,
-          parentSchema: schema61.properties.policy,
+          schema: schema62.properties.policy.type,
+          parentSchema: schema62.properties.policy,
           data: data3,
         };
         if (vErrors === null) {
@@ -5198,8 +5196,8 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema61.type,
-      parentSchema: schema61,
+      schema: schema62.type,
+      parentSchema: schema62,
       data,
     };
     if (vErrors === null) {
@@ -5212,7 +5210,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
   validate53.errors = vErrors;
   return errors === 0;
 }
-const schema67 = {
+const schema68 = {
   type: 'object',
   additionalProperties: false,
   required: ['environment', 'guard', 'message', 'blocking'],
@@ -5249,8 +5247,8 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'environment' },
         message: "must have required property '" + 'environment' + "'",
-        schema: schema67.required,
-        parentSchema: schema67,
+        schema: schema68.required,
+        parentSchema: schema68,
         data,
       };
       if (vErrors === null) {
@@ -5267,8 +5265,8 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'guard' },
         message: "must have required property '" + 'guard' + "'",
-        schema: schema67.required,
-        parentSchema: schema67,
+        schema: schema68.required,
+        parentSchema: schema68,
         data,
       };
       if (vErrors === null) {
@@ -5285,8 +5283,8 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'message' },
         message: "must have required property '" + 'message' + "'",
-        schema: schema67.required,
-        parentSchema: schema67,
+        schema: schema68.required,
+        parentSchema: schema68,
         data,
       };
       if (vErrors === null) {
@@ -5303,8 +5301,8 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'blocking' },
         message: "must have required property '" + 'blocking' + "'",
-        schema: schema67.required,
-        parentSchema: schema67,
+        schema: schema68.required,
+        parentSchema: schema68,
         data,
       };
       if (vErrors === null) {
@@ -5329,7 +5327,7 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema67,
+          parentSchema: schema68,
           data,
         };
         if (vErrors === null) {
@@ -5351,7 +5349,7 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data0,
           };
           if (vErrors === null) {
@@ -5368,8 +5366,8 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data0,
         };
         if (vErrors === null) {
@@ -5395,10 +5393,10 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           instancePath: instancePath + '/guard',
           schemaPath: '#/properties/guard/enum',
           keyword: 'enum',
-          params: { allowedValues: schema67.properties.guard.enum },
+          params: { allowedValues: schema68.properties.guard.enum },
           message: 'must be equal to one of the allowed values',
-          schema: schema67.properties.guard.enum,
-          parentSchema: schema67.properties.guard,
+          schema: schema68.properties.guard.enum,
+          parentSchema: schema68.properties.guard,
           data: data1,
         };
         if (vErrors === null) {
@@ -5420,7 +5418,7 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data2,
           };
           if (vErrors === null) {
@@ -5437,8 +5435,8 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data2,
         };
         if (vErrors === null) {
@@ -5458,8 +5456,8 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema67.properties.override.type,
-          parentSchema: schema67.properties.override,
+          schema: schema68.properties.override.type,
+          parentSchema: schema68.properties.override,
           data: data3,
         };
         if (vErrors === null) {
@@ -5479,8 +5477,8 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'boolean' },
           message: 'must be boolean',
-          schema: schema67.properties.blocking.type,
-          parentSchema: schema67.properties.blocking,
+          schema: schema68.properties.blocking.type,
+          parentSchema: schema68.properties.blocking,
           data: data4,
         };
         if (vErrors === null) {
@@ -5498,8 +5496,8 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema67.type,
-      parentSchema: schema67,
+      schema: schema68.type,
+      parentSchema: schema68,
       data,
     };
     if (vErrors === null) {
@@ -5512,7 +5510,7 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
   validate56.errors = vErrors;
   return errors === 0;
 }
-const schema71 = {
+const schema72 = {
   type: 'object',
   additionalProperties: false,
   required: ['environment', 'target', 'before', 'after', 'delta_ipv4', 'via', 'opens_to_internet'],
@@ -5531,7 +5529,7 @@ const schema71 = {
     opens_to_internet: { description: 'Filtered before, unfiltered after.', type: 'boolean' },
   },
 };
-const schema73 = {
+const schema74 = {
   type: 'object',
   additionalProperties: false,
   required: ['access', 'ipv4_addresses', 'private_endpoints', 'policies'],
@@ -5576,8 +5574,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'environment' },
         message: "must have required property '" + 'environment' + "'",
-        schema: schema71.required,
-        parentSchema: schema71,
+        schema: schema72.required,
+        parentSchema: schema72,
         data,
       };
       if (vErrors === null) {
@@ -5594,8 +5592,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'target' },
         message: "must have required property '" + 'target' + "'",
-        schema: schema71.required,
-        parentSchema: schema71,
+        schema: schema72.required,
+        parentSchema: schema72,
         data,
       };
       if (vErrors === null) {
@@ -5612,8 +5610,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'before' },
         message: "must have required property '" + 'before' + "'",
-        schema: schema71.required,
-        parentSchema: schema71,
+        schema: schema72.required,
+        parentSchema: schema72,
         data,
       };
       if (vErrors === null) {
@@ -5630,8 +5628,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'after' },
         message: "must have required property '" + 'after' + "'",
-        schema: schema71.required,
-        parentSchema: schema71,
+        schema: schema72.required,
+        parentSchema: schema72,
         data,
       };
       if (vErrors === null) {
@@ -5648,8 +5646,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'delta_ipv4' },
         message: "must have required property '" + 'delta_ipv4' + "'",
-        schema: schema71.required,
-        parentSchema: schema71,
+        schema: schema72.required,
+        parentSchema: schema72,
         data,
       };
       if (vErrors === null) {
@@ -5666,8 +5664,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'via' },
         message: "must have required property '" + 'via' + "'",
-        schema: schema71.required,
-        parentSchema: schema71,
+        schema: schema72.required,
+        parentSchema: schema72,
         data,
       };
       if (vErrors === null) {
@@ -5684,8 +5682,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'required',
         params: { missingProperty: 'opens_to_internet' },
         message: "must have required property '" + 'opens_to_internet' + "'",
-        schema: schema71.required,
-        parentSchema: schema71,
+        schema: schema72.required,
+        parentSchema: schema72,
         data,
       };
       if (vErrors === null) {
@@ -5713,7 +5711,7 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           params: { additionalProperty: key0 },
           message: 'must NOT have additional properties',
           schema: false,
-          parentSchema: schema71,
+          parentSchema: schema72,
           data,
         };
         if (vErrors === null) {
@@ -5735,7 +5733,7 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             params: { limit: 1 },
             message: 'must NOT have fewer than 1 characters',
             schema: 1,
-            parentSchema: schema15,
+            parentSchema: schema16,
             data: data0,
           };
           if (vErrors === null) {
@@ -5752,8 +5750,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema15.type,
-          parentSchema: schema15,
+          schema: schema16.type,
+          parentSchema: schema16,
           data: data0,
         };
         if (vErrors === null) {
@@ -5786,8 +5784,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'string' },
           message: 'must be string',
-          schema: schema71.properties.name.type,
-          parentSchema: schema71.properties.name,
+          schema: schema72.properties.name.type,
+          parentSchema: schema72.properties.name,
           data: data2,
         };
         if (vErrors === null) {
@@ -5808,8 +5806,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'access' },
             message: "must have required property '" + 'access' + "'",
-            schema: schema73.required,
-            parentSchema: schema73,
+            schema: schema74.required,
+            parentSchema: schema74,
             data: data3,
           };
           if (vErrors === null) {
@@ -5826,8 +5824,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'ipv4_addresses' },
             message: "must have required property '" + 'ipv4_addresses' + "'",
-            schema: schema73.required,
-            parentSchema: schema73,
+            schema: schema74.required,
+            parentSchema: schema74,
             data: data3,
           };
           if (vErrors === null) {
@@ -5844,8 +5842,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'private_endpoints' },
             message: "must have required property '" + 'private_endpoints' + "'",
-            schema: schema73.required,
-            parentSchema: schema73,
+            schema: schema74.required,
+            parentSchema: schema74,
             data: data3,
           };
           if (vErrors === null) {
@@ -5862,8 +5860,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'policies' },
             message: "must have required property '" + 'policies' + "'",
-            schema: schema73.required,
-            parentSchema: schema73,
+            schema: schema74.required,
+            parentSchema: schema74,
             data: data3,
           };
           if (vErrors === null) {
@@ -5887,7 +5885,7 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               params: { additionalProperty: key1 },
               message: 'must NOT have additional properties',
               schema: false,
-              parentSchema: schema73,
+              parentSchema: schema74,
               data: data3,
             };
             if (vErrors === null) {
@@ -5911,10 +5909,10 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               instancePath: instancePath + '/before/access',
               schemaPath: '#/definitions/exposureState/properties/access/enum',
               keyword: 'enum',
-              params: { allowedValues: schema73.properties.access.enum },
+              params: { allowedValues: schema74.properties.access.enum },
               message: 'must be equal to one of the allowed values',
-              schema: schema73.properties.access.enum,
-              parentSchema: schema73.properties.access,
+              schema: schema74.properties.access.enum,
+              parentSchema: schema74.properties.access,
               data: data4,
             };
             if (vErrors === null) {
@@ -5934,8 +5932,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema73.properties.ipv4_addresses.type,
-              parentSchema: schema73.properties.ipv4_addresses,
+              schema: schema74.properties.ipv4_addresses.type,
+              parentSchema: schema74.properties.ipv4_addresses,
               data: data5,
             };
             if (vErrors === null) {
@@ -5954,7 +5952,7 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema73.properties.ipv4_addresses,
+                parentSchema: schema74.properties.ipv4_addresses,
                 data: data5,
               };
               if (vErrors === null) {
@@ -5975,8 +5973,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema73.properties.private_endpoints.type,
-              parentSchema: schema73.properties.private_endpoints,
+              schema: schema74.properties.private_endpoints.type,
+              parentSchema: schema74.properties.private_endpoints,
               data: data6,
             };
             if (vErrors === null) {
@@ -5995,7 +5993,7 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema73.properties.private_endpoints,
+                parentSchema: schema74.properties.private_endpoints,
                 data: data6,
               };
               if (vErrors === null) {
@@ -6020,8 +6018,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
-                  schema: schema73.properties.policies.items.type,
-                  parentSchema: schema73.properties.policies.items,
+                  schema: schema74.properties.policies.items.type,
+                  parentSchema: schema74.properties.policies.items,
                   data: data8,
                 };
                 if (vErrors === null) {
@@ -6039,8 +6037,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'array' },
               message: 'must be array',
-              schema: schema73.properties.policies.type,
-              parentSchema: schema73.properties.policies,
+              schema: schema74.properties.policies.type,
+              parentSchema: schema74.properties.policies,
               data: data7,
             };
             if (vErrors === null) {
@@ -6058,8 +6056,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema73.type,
-          parentSchema: schema73,
+          schema: schema74.type,
+          parentSchema: schema74,
           data: data3,
         };
         if (vErrors === null) {
@@ -6080,8 +6078,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'access' },
             message: "must have required property '" + 'access' + "'",
-            schema: schema73.required,
-            parentSchema: schema73,
+            schema: schema74.required,
+            parentSchema: schema74,
             data: data9,
           };
           if (vErrors === null) {
@@ -6098,8 +6096,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'ipv4_addresses' },
             message: "must have required property '" + 'ipv4_addresses' + "'",
-            schema: schema73.required,
-            parentSchema: schema73,
+            schema: schema74.required,
+            parentSchema: schema74,
             data: data9,
           };
           if (vErrors === null) {
@@ -6116,8 +6114,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'private_endpoints' },
             message: "must have required property '" + 'private_endpoints' + "'",
-            schema: schema73.required,
-            parentSchema: schema73,
+            schema: schema74.required,
+            parentSchema: schema74,
             data: data9,
           };
           if (vErrors === null) {
@@ -6134,8 +6132,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: 'policies' },
             message: "must have required property '" + 'policies' + "'",
-            schema: schema73.required,
-            parentSchema: schema73,
+            schema: schema74.required,
+            parentSchema: schema74,
             data: data9,
           };
           if (vErrors === null) {
@@ -6159,7 +6157,7 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               params: { additionalProperty: key2 },
               message: 'must NOT have additional properties',
               schema: false,
-              parentSchema: schema73,
+              parentSchema: schema74,
               data: data9,
             };
             if (vErrors === null) {
@@ -6183,10 +6181,10 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               instancePath: instancePath + '/after/access',
               schemaPath: '#/definitions/exposureState/properties/access/enum',
               keyword: 'enum',
-              params: { allowedValues: schema73.properties.access.enum },
+              params: { allowedValues: schema74.properties.access.enum },
               message: 'must be equal to one of the allowed values',
-              schema: schema73.properties.access.enum,
-              parentSchema: schema73.properties.access,
+              schema: schema74.properties.access.enum,
+              parentSchema: schema74.properties.access,
               data: data10,
             };
             if (vErrors === null) {
@@ -6206,8 +6204,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema73.properties.ipv4_addresses.type,
-              parentSchema: schema73.properties.ipv4_addresses,
+              schema: schema74.properties.ipv4_addresses.type,
+              parentSchema: schema74.properties.ipv4_addresses,
               data: data11,
             };
             if (vErrors === null) {
@@ -6226,7 +6224,7 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema73.properties.ipv4_addresses,
+                parentSchema: schema74.properties.ipv4_addresses,
                 data: data11,
               };
               if (vErrors === null) {
@@ -6247,8 +6245,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema73.properties.private_endpoints.type,
-              parentSchema: schema73.properties.private_endpoints,
+              schema: schema74.properties.private_endpoints.type,
+              parentSchema: schema74.properties.private_endpoints,
               data: data12,
             };
             if (vErrors === null) {
@@ -6267,7 +6265,7 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema73.properties.private_endpoints,
+                parentSchema: schema74.properties.private_endpoints,
                 data: data12,
               };
               if (vErrors === null) {
@@ -6292,8 +6290,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
-                  schema: schema73.properties.policies.items.type,
-                  parentSchema: schema73.properties.policies.items,
+                  schema: schema74.properties.policies.items.type,
+                  parentSchema: schema74.properties.policies.items,
                   data: data14,
                 };
                 if (vErrors === null) {
@@ -6311,8 +6309,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'array' },
               message: 'must be array',
-              schema: schema73.properties.policies.type,
-              parentSchema: schema73.properties.policies,
+              schema: schema74.properties.policies.type,
+              parentSchema: schema74.properties.policies,
               data: data13,
             };
             if (vErrors === null) {
@@ -6330,8 +6328,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema73.type,
-          parentSchema: schema73,
+          schema: schema74.type,
+          parentSchema: schema74,
           data: data9,
         };
         if (vErrors === null) {
@@ -6351,8 +6349,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'integer' },
           message: 'must be integer',
-          schema: schema71.properties.delta_ipv4.type,
-          parentSchema: schema71.properties.delta_ipv4,
+          schema: schema72.properties.delta_ipv4.type,
+          parentSchema: schema72.properties.delta_ipv4,
           data: data15,
         };
         if (vErrors === null) {
@@ -6376,8 +6374,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema71.properties.via.items.type,
-              parentSchema: schema71.properties.via.items,
+              schema: schema72.properties.via.items.type,
+              parentSchema: schema72.properties.via.items,
               data: data17,
             };
             if (vErrors === null) {
@@ -6395,8 +6393,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'array' },
           message: 'must be array',
-          schema: schema71.properties.via.type,
-          parentSchema: schema71.properties.via,
+          schema: schema72.properties.via.type,
+          parentSchema: schema72.properties.via,
           data: data16,
         };
         if (vErrors === null) {
@@ -6416,8 +6414,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'boolean' },
           message: 'must be boolean',
-          schema: schema71.properties.opens_to_internet.type,
-          parentSchema: schema71.properties.opens_to_internet,
+          schema: schema72.properties.opens_to_internet.type,
+          parentSchema: schema72.properties.opens_to_internet,
           data: data18,
         };
         if (vErrors === null) {
@@ -6435,8 +6433,8 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'object' },
       message: 'must be object',
-      schema: schema71.type,
-      parentSchema: schema71,
+      schema: schema72.type,
+      parentSchema: schema72,
       data,
     };
     if (vErrors === null) {
@@ -6447,6 +6445,269 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
     errors++;
   }
   validate58.errors = vErrors;
+  return errors === 0;
+}
+const schema76 = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'api', 'endpoint', 'status'],
+  properties: {
+    name: { $ref: '#/definitions/environmentName' },
+    api: { enum: ['ess', 'ece', 'serverless'] },
+    endpoint: { description: "The API's origin, as configured or the API's default.", type: 'string' },
+    status: {
+      description:
+        'planned: read and planned; unreadable: live state could not be read, so nothing is planned for it.',
+      enum: ['planned', 'unreadable'],
+    },
+    error: { description: 'Why it could not be read.', type: 'string' },
+  },
+};
+function validate61(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (data && typeof data == 'object' && !Array.isArray(data)) {
+    if (data.name === undefined) {
+      const err0 = {
+        instancePath,
+        schemaPath: '#/required',
+        keyword: 'required',
+        params: { missingProperty: 'name' },
+        message: "must have required property '" + 'name' + "'",
+        schema: schema76.required,
+        parentSchema: schema76,
+        data,
+      };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.api === undefined) {
+      const err1 = {
+        instancePath,
+        schemaPath: '#/required',
+        keyword: 'required',
+        params: { missingProperty: 'api' },
+        message: "must have required property '" + 'api' + "'",
+        schema: schema76.required,
+        parentSchema: schema76,
+        data,
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.endpoint === undefined) {
+      const err2 = {
+        instancePath,
+        schemaPath: '#/required',
+        keyword: 'required',
+        params: { missingProperty: 'endpoint' },
+        message: "must have required property '" + 'endpoint' + "'",
+        schema: schema76.required,
+        parentSchema: schema76,
+        data,
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.status === undefined) {
+      const err3 = {
+        instancePath,
+        schemaPath: '#/required',
+        keyword: 'required',
+        params: { missingProperty: 'status' },
+        message: "must have required property '" + 'status' + "'",
+        schema: schema76.required,
+        parentSchema: schema76,
+        data,
+      };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(
+        key0 === 'name' ||
+        key0 === 'api' ||
+        key0 === 'endpoint' ||
+        key0 === 'status' ||
+        key0 === 'error'
+      )) {
+        const err4 = {
+          instancePath,
+          schemaPath: '#/additionalProperties',
+          keyword: 'additionalProperties',
+          params: { additionalProperty: key0 },
+          message: 'must NOT have additional properties',
+          schema: false,
+          parentSchema: schema76,
+          data,
+        };
+        if (vErrors === null) {
+          vErrors = [err4];
+        } else {
+          vErrors.push(err4);
+        }
+        errors++;
+      }
+    }
+    if (data.name !== undefined) {
+      let data0 = data.name;
+      if (typeof data0 === 'string') {
+        if (!pattern2.test(data0)) {
+          const err5 = {
+            instancePath: instancePath + '/name',
+            schemaPath: '#/definitions/environmentName/pattern',
+            keyword: 'pattern',
+            params: { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
+            message: 'must match pattern "' + '^[A-Za-z0-9][A-Za-z0-9_.-]*$' + '"',
+            schema: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+            parentSchema: schema12,
+            data: data0,
+          };
+          if (vErrors === null) {
+            vErrors = [err5];
+          } else {
+            vErrors.push(err5);
+          }
+          errors++;
+        }
+      } else {
+        const err6 = {
+          instancePath: instancePath + '/name',
+          schemaPath: '#/definitions/environmentName/type',
+          keyword: 'type',
+          params: { type: 'string' },
+          message: 'must be string',
+          schema: schema12.type,
+          parentSchema: schema12,
+          data: data0,
+        };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.api !== undefined) {
+      let data1 = data.api;
+      if (!(data1 === 'ess' || data1 === 'ece' || data1 === 'serverless')) {
+        const err7 = {
+          instancePath: instancePath + '/api',
+          schemaPath: '#/properties/api/enum',
+          keyword: 'enum',
+          params: { allowedValues: schema76.properties.api.enum },
+          message: 'must be equal to one of the allowed values',
+          schema: schema76.properties.api.enum,
+          parentSchema: schema76.properties.api,
+          data: data1,
+        };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+    }
+    if (data.endpoint !== undefined) {
+      let data2 = data.endpoint;
+      if (typeof data2 !== 'string') {
+        const err8 = {
+          instancePath: instancePath + '/endpoint',
+          schemaPath: '#/properties/endpoint/type',
+          keyword: 'type',
+          params: { type: 'string' },
+          message: 'must be string',
+          schema: schema76.properties.endpoint.type,
+          parentSchema: schema76.properties.endpoint,
+          data: data2,
+        };
+        if (vErrors === null) {
+          vErrors = [err8];
+        } else {
+          vErrors.push(err8);
+        }
+        errors++;
+      }
+    }
+    if (data.status !== undefined) {
+      let data3 = data.status;
+      if (!(data3 === 'planned' || data3 === 'unreadable')) {
+        const err9 = {
+          instancePath: instancePath + '/status',
+          schemaPath: '#/properties/status/enum',
+          keyword: 'enum',
+          params: { allowedValues: schema76.properties.status.enum },
+          message: 'must be equal to one of the allowed values',
+          schema: schema76.properties.status.enum,
+          parentSchema: schema76.properties.status,
+          data: data3,
+        };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+    }
+    if (data.error !== undefined) {
+      let data4 = data.error;
+      if (typeof data4 !== 'string') {
+        const err10 = {
+          instancePath: instancePath + '/error',
+          schemaPath: '#/properties/error/type',
+          keyword: 'type',
+          params: { type: 'string' },
+          message: 'must be string',
+          schema: schema76.properties.error.type,
+          parentSchema: schema76.properties.error,
+          data: data4,
+        };
+        if (vErrors === null) {
+          vErrors = [err10];
+        } else {
+          vErrors.push(err10);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err11 = {
+      instancePath,
+      schemaPath: '#/type',
+      keyword: 'type',
+      params: { type: 'object' },
+      message: 'must be object',
+      schema: schema76.type,
+      parentSchema: schema76,
+      data,
+    };
+    if (vErrors === null) {
+      vErrors = [err11];
+    } else {
+      vErrors.push(err11);
+    }
+    errors++;
+  }
+  validate61.errors = vErrors;
   return errors === 0;
 }
 function validate10(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
@@ -6741,18 +7002,79 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
       let data3 = data.fingerprints;
       if (data3 && typeof data3 == 'object' && !Array.isArray(data3)) {
         for (const key1 in data3) {
-          let data4 = data3[key1];
+          const _errs10 = errors;
+          if (typeof key1 === 'string') {
+            if (!pattern2.test(key1)) {
+              const err15 = {
+                instancePath: instancePath + '/fingerprints',
+                schemaPath: '#/definitions/environmentName/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
+                message: 'must match pattern "' + '^[A-Za-z0-9][A-Za-z0-9_.-]*$' + '"',
+                schema: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+                parentSchema: schema12,
+                data: key1,
+                propertyName: key1,
+              };
+              if (vErrors === null) {
+                vErrors = [err15];
+              } else {
+                vErrors.push(err15);
+              }
+              errors++;
+            }
+          } else {
+            const err16 = {
+              instancePath: instancePath + '/fingerprints',
+              schemaPath: '#/definitions/environmentName/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema12.type,
+              parentSchema: schema12,
+              data: key1,
+              propertyName: key1,
+            };
+            if (vErrors === null) {
+              vErrors = [err16];
+            } else {
+              vErrors.push(err16);
+            }
+            errors++;
+          }
+          var valid1 = _errs10 === errors;
+          if (!valid1) {
+            const err17 = {
+              instancePath: instancePath + '/fingerprints',
+              schemaPath: '#/properties/fingerprints/propertyNames',
+              keyword: 'propertyNames',
+              params: { propertyName: key1 },
+              message: 'property name must be valid',
+              schema: schema11.properties.fingerprints.propertyNames,
+              parentSchema: schema11.properties.fingerprints,
+              data: data3,
+            };
+            if (vErrors === null) {
+              vErrors = [err17];
+            } else {
+              vErrors.push(err17);
+            }
+            errors++;
+          }
+        }
+        for (const key2 in data3) {
+          let data4 = data3[key2];
           if (data4 && typeof data4 == 'object' && !Array.isArray(data4)) {
-            for (const key2 in data4) {
-              let data5 = data4[key2];
+            for (const key3 in data4) {
+              let data5 = data4[key3];
               if (typeof data5 !== 'string') {
-                const err15 = {
+                const err18 = {
                   instancePath:
                     instancePath +
                     '/fingerprints/' +
-                    key1.replace(/~/g, '~0').replace(/\//g, '~1') +
+                    key2.replace(/~/g, '~0').replace(/\//g, '~1') +
                     '/' +
-                    key2.replace(/~/g, '~0').replace(/\//g, '~1'),
+                    key3.replace(/~/g, '~0').replace(/\//g, '~1'),
                   schemaPath: '#/properties/fingerprints/additionalProperties/additionalProperties/type',
                   keyword: 'type',
                   params: { type: 'string' },
@@ -6762,16 +7084,16 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
                   data: data5,
                 };
                 if (vErrors === null) {
-                  vErrors = [err15];
+                  vErrors = [err18];
                 } else {
-                  vErrors.push(err15);
+                  vErrors.push(err18);
                 }
                 errors++;
               }
             }
           } else {
-            const err16 = {
-              instancePath: instancePath + '/fingerprints/' + key1.replace(/~/g, '~0').replace(/\//g, '~1'),
+            const err19 = {
+              instancePath: instancePath + '/fingerprints/' + key2.replace(/~/g, '~0').replace(/\//g, '~1'),
               schemaPath: '#/properties/fingerprints/additionalProperties/type',
               keyword: 'type',
               params: { type: 'object' },
@@ -6781,15 +7103,15 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
               data: data4,
             };
             if (vErrors === null) {
-              vErrors = [err16];
+              vErrors = [err19];
             } else {
-              vErrors.push(err16);
+              vErrors.push(err19);
             }
             errors++;
           }
         }
       } else {
-        const err17 = {
+        const err20 = {
           instancePath: instancePath + '/fingerprints',
           schemaPath: '#/properties/fingerprints/type',
           keyword: 'type',
@@ -6800,9 +7122,9 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           data: data3,
         };
         if (vErrors === null) {
-          vErrors = [err17];
+          vErrors = [err20];
         } else {
-          vErrors.push(err17);
+          vErrors.push(err20);
         }
         errors++;
       }
@@ -6825,7 +7147,7 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           }
         }
       } else {
-        const err18 = {
+        const err21 = {
           instancePath: instancePath + '/operations',
           schemaPath: '#/properties/operations/type',
           keyword: 'type',
@@ -6836,9 +7158,9 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           data: data6,
         };
         if (vErrors === null) {
-          vErrors = [err18];
+          vErrors = [err21];
         } else {
-          vErrors.push(err18);
+          vErrors.push(err21);
         }
         errors++;
       }
@@ -6861,7 +7183,7 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           }
         }
       } else {
-        const err19 = {
+        const err22 = {
           instancePath: instancePath + '/notes',
           schemaPath: '#/properties/notes/type',
           keyword: 'type',
@@ -6872,9 +7194,9 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           data: data8,
         };
         if (vErrors === null) {
-          vErrors = [err19];
+          vErrors = [err22];
         } else {
-          vErrors.push(err19);
+          vErrors.push(err22);
         }
         errors++;
       }
@@ -6897,7 +7219,7 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           }
         }
       } else {
-        const err20 = {
+        const err23 = {
           instancePath: instancePath + '/refusals',
           schemaPath: '#/properties/refusals/type',
           keyword: 'type',
@@ -6908,9 +7230,9 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           data: data10,
         };
         if (vErrors === null) {
-          vErrors = [err20];
+          vErrors = [err23];
         } else {
-          vErrors.push(err20);
+          vErrors.push(err23);
         }
         errors++;
       }
@@ -6919,68 +7241,14 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
       let data12 = data.summary;
       if (data12 && typeof data12 == 'object' && !Array.isArray(data12)) {
         if (data12.create === undefined) {
-          const err21 = {
+          const err24 = {
             instancePath: instancePath + '/summary',
             schemaPath: '#/definitions/summary/required',
             keyword: 'required',
             params: { missingProperty: 'create' },
             message: "must have required property '" + 'create' + "'",
-            schema: schema70.required,
-            parentSchema: schema70,
-            data: data12,
-          };
-          if (vErrors === null) {
-            vErrors = [err21];
-          } else {
-            vErrors.push(err21);
-          }
-          errors++;
-        }
-        if (data12.replace === undefined) {
-          const err22 = {
-            instancePath: instancePath + '/summary',
-            schemaPath: '#/definitions/summary/required',
-            keyword: 'required',
-            params: { missingProperty: 'replace' },
-            message: "must have required property '" + 'replace' + "'",
-            schema: schema70.required,
-            parentSchema: schema70,
-            data: data12,
-          };
-          if (vErrors === null) {
-            vErrors = [err22];
-          } else {
-            vErrors.push(err22);
-          }
-          errors++;
-        }
-        if (data12.update === undefined) {
-          const err23 = {
-            instancePath: instancePath + '/summary',
-            schemaPath: '#/definitions/summary/required',
-            keyword: 'required',
-            params: { missingProperty: 'update' },
-            message: "must have required property '" + 'update' + "'",
-            schema: schema70.required,
-            parentSchema: schema70,
-            data: data12,
-          };
-          if (vErrors === null) {
-            vErrors = [err23];
-          } else {
-            vErrors.push(err23);
-          }
-          errors++;
-        }
-        if (data12.associate === undefined) {
-          const err24 = {
-            instancePath: instancePath + '/summary',
-            schemaPath: '#/definitions/summary/required',
-            keyword: 'required',
-            params: { missingProperty: 'associate' },
-            message: "must have required property '" + 'associate' + "'",
-            schema: schema70.required,
-            parentSchema: schema70,
+            schema: schema71.required,
+            parentSchema: schema71,
             data: data12,
           };
           if (vErrors === null) {
@@ -6990,15 +7258,15 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           }
           errors++;
         }
-        if (data12.dissociate === undefined) {
+        if (data12.replace === undefined) {
           const err25 = {
             instancePath: instancePath + '/summary',
             schemaPath: '#/definitions/summary/required',
             keyword: 'required',
-            params: { missingProperty: 'dissociate' },
-            message: "must have required property '" + 'dissociate' + "'",
-            schema: schema70.required,
-            parentSchema: schema70,
+            params: { missingProperty: 'replace' },
+            message: "must have required property '" + 'replace' + "'",
+            schema: schema71.required,
+            parentSchema: schema71,
             data: data12,
           };
           if (vErrors === null) {
@@ -7008,15 +7276,15 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           }
           errors++;
         }
-        if (data12.delete === undefined) {
+        if (data12.update === undefined) {
           const err26 = {
             instancePath: instancePath + '/summary',
             schemaPath: '#/definitions/summary/required',
             keyword: 'required',
-            params: { missingProperty: 'delete' },
-            message: "must have required property '" + 'delete' + "'",
-            schema: schema70.required,
-            parentSchema: schema70,
+            params: { missingProperty: 'update' },
+            message: "must have required property '" + 'update' + "'",
+            schema: schema71.required,
+            parentSchema: schema71,
             data: data12,
           };
           if (vErrors === null) {
@@ -7026,15 +7294,15 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           }
           errors++;
         }
-        if (data12.total === undefined) {
+        if (data12.associate === undefined) {
           const err27 = {
             instancePath: instancePath + '/summary',
             schemaPath: '#/definitions/summary/required',
             keyword: 'required',
-            params: { missingProperty: 'total' },
-            message: "must have required property '" + 'total' + "'",
-            schema: schema70.required,
-            parentSchema: schema70,
+            params: { missingProperty: 'associate' },
+            message: "must have required property '" + 'associate' + "'",
+            schema: schema71.required,
+            parentSchema: schema71,
             data: data12,
           };
           if (vErrors === null) {
@@ -7044,88 +7312,80 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           }
           errors++;
         }
-        for (const key3 in data12) {
+        if (data12.dissociate === undefined) {
+          const err28 = {
+            instancePath: instancePath + '/summary',
+            schemaPath: '#/definitions/summary/required',
+            keyword: 'required',
+            params: { missingProperty: 'dissociate' },
+            message: "must have required property '" + 'dissociate' + "'",
+            schema: schema71.required,
+            parentSchema: schema71,
+            data: data12,
+          };
+          if (vErrors === null) {
+            vErrors = [err28];
+          } else {
+            vErrors.push(err28);
+          }
+          errors++;
+        }
+        if (data12.delete === undefined) {
+          const err29 = {
+            instancePath: instancePath + '/summary',
+            schemaPath: '#/definitions/summary/required',
+            keyword: 'required',
+            params: { missingProperty: 'delete' },
+            message: "must have required property '" + 'delete' + "'",
+            schema: schema71.required,
+            parentSchema: schema71,
+            data: data12,
+          };
+          if (vErrors === null) {
+            vErrors = [err29];
+          } else {
+            vErrors.push(err29);
+          }
+          errors++;
+        }
+        if (data12.total === undefined) {
+          const err30 = {
+            instancePath: instancePath + '/summary',
+            schemaPath: '#/definitions/summary/required',
+            keyword: 'required',
+            params: { missingProperty: 'total' },
+            message: "must have required property '" + 'total' + "'",
+            schema: schema71.required,
+            parentSchema: schema71,
+            data: data12,
+          };
+          if (vErrors === null) {
+            vErrors = [err30];
+          } else {
+            vErrors.push(err30);
+          }
+          errors++;
+        }
+        for (const key4 in data12) {
           if (!(
-            key3 === 'create' ||
-            key3 === 'replace' ||
-            key3 === 'update' ||
-            key3 === 'associate' ||
-            key3 === 'dissociate' ||
-            key3 === 'delete' ||
-            key3 === 'total' ||
-            key3 === 'refused'
+            key4 === 'create' ||
+            key4 === 'replace' ||
+            key4 === 'update' ||
+            key4 === 'associate' ||
+            key4 === 'dissociate' ||
+            key4 === 'delete' ||
+            key4 === 'total' ||
+            key4 === 'refused'
           )) {
-            const err28 = {
+            const err31 = {
               instancePath: instancePath + '/summary',
               schemaPath: '#/definitions/summary/additionalProperties',
               keyword: 'additionalProperties',
-              params: { additionalProperty: key3 },
+              params: { additionalProperty: key4 },
               message: 'must NOT have additional properties',
               schema: false,
-              parentSchema: schema70,
+              parentSchema: schema71,
               data: data12,
-            };
-            if (vErrors === null) {
-              vErrors = [err28];
-            } else {
-              vErrors.push(err28);
-            }
-            errors++;
-          }
-        }
-        if (data12.create !== undefined) {
-          let data13 = data12.create;
-          if (!(typeof data13 == 'number' && !(data13 % 1) && !isNaN(data13) && isFinite(data13))) {
-            const err29 = {
-              instancePath: instancePath + '/summary/create',
-              schemaPath: '#/definitions/summary/properties/create/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema70.properties.create.type,
-              parentSchema: schema70.properties.create,
-              data: data13,
-            };
-            if (vErrors === null) {
-              vErrors = [err29];
-            } else {
-              vErrors.push(err29);
-            }
-            errors++;
-          }
-          if (typeof data13 == 'number' && isFinite(data13)) {
-            if (data13 < 0 || isNaN(data13)) {
-              const err30 = {
-                instancePath: instancePath + '/summary/create',
-                schemaPath: '#/definitions/summary/properties/create/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
-                schema: 0,
-                parentSchema: schema70.properties.create,
-                data: data13,
-              };
-              if (vErrors === null) {
-                vErrors = [err30];
-              } else {
-                vErrors.push(err30);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data12.replace !== undefined) {
-          let data14 = data12.replace;
-          if (!(typeof data14 == 'number' && !(data14 % 1) && !isNaN(data14) && isFinite(data14))) {
-            const err31 = {
-              instancePath: instancePath + '/summary/replace',
-              schemaPath: '#/definitions/summary/properties/replace/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema70.properties.replace.type,
-              parentSchema: schema70.properties.replace,
-              data: data14,
             };
             if (vErrors === null) {
               vErrors = [err31];
@@ -7134,22 +7394,84 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
             }
             errors++;
           }
+        }
+        if (data12.create !== undefined) {
+          let data13 = data12.create;
+          if (!(typeof data13 == 'number' && !(data13 % 1) && !isNaN(data13) && isFinite(data13))) {
+            const err32 = {
+              instancePath: instancePath + '/summary/create',
+              schemaPath: '#/definitions/summary/properties/create/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema71.properties.create.type,
+              parentSchema: schema71.properties.create,
+              data: data13,
+            };
+            if (vErrors === null) {
+              vErrors = [err32];
+            } else {
+              vErrors.push(err32);
+            }
+            errors++;
+          }
+          if (typeof data13 == 'number' && isFinite(data13)) {
+            if (data13 < 0 || isNaN(data13)) {
+              const err33 = {
+                instancePath: instancePath + '/summary/create',
+                schemaPath: '#/definitions/summary/properties/create/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema71.properties.create,
+                data: data13,
+              };
+              if (vErrors === null) {
+                vErrors = [err33];
+              } else {
+                vErrors.push(err33);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data12.replace !== undefined) {
+          let data14 = data12.replace;
+          if (!(typeof data14 == 'number' && !(data14 % 1) && !isNaN(data14) && isFinite(data14))) {
+            const err34 = {
+              instancePath: instancePath + '/summary/replace',
+              schemaPath: '#/definitions/summary/properties/replace/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema71.properties.replace.type,
+              parentSchema: schema71.properties.replace,
+              data: data14,
+            };
+            if (vErrors === null) {
+              vErrors = [err34];
+            } else {
+              vErrors.push(err34);
+            }
+            errors++;
+          }
           if (typeof data14 == 'number' && isFinite(data14)) {
             if (data14 < 0 || isNaN(data14)) {
-              const err32 = {
+              const err35 = {
                 instancePath: instancePath + '/summary/replace',
                 schemaPath: '#/definitions/summary/properties/replace/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema70.properties.replace,
+                parentSchema: schema71.properties.replace,
                 data: data14,
               };
               if (vErrors === null) {
-                vErrors = [err32];
+                vErrors = [err35];
               } else {
-                vErrors.push(err32);
+                vErrors.push(err35);
               }
               errors++;
             }
@@ -7158,39 +7480,39 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         if (data12.update !== undefined) {
           let data15 = data12.update;
           if (!(typeof data15 == 'number' && !(data15 % 1) && !isNaN(data15) && isFinite(data15))) {
-            const err33 = {
+            const err36 = {
               instancePath: instancePath + '/summary/update',
               schemaPath: '#/definitions/summary/properties/update/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema70.properties.update.type,
-              parentSchema: schema70.properties.update,
+              schema: schema71.properties.update.type,
+              parentSchema: schema71.properties.update,
               data: data15,
             };
             if (vErrors === null) {
-              vErrors = [err33];
+              vErrors = [err36];
             } else {
-              vErrors.push(err33);
+              vErrors.push(err36);
             }
             errors++;
           }
           if (typeof data15 == 'number' && isFinite(data15)) {
             if (data15 < 0 || isNaN(data15)) {
-              const err34 = {
+              const err37 = {
                 instancePath: instancePath + '/summary/update',
                 schemaPath: '#/definitions/summary/properties/update/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema70.properties.update,
+                parentSchema: schema71.properties.update,
                 data: data15,
               };
               if (vErrors === null) {
-                vErrors = [err34];
+                vErrors = [err37];
               } else {
-                vErrors.push(err34);
+                vErrors.push(err37);
               }
               errors++;
             }
@@ -7199,39 +7521,39 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         if (data12.associate !== undefined) {
           let data16 = data12.associate;
           if (!(typeof data16 == 'number' && !(data16 % 1) && !isNaN(data16) && isFinite(data16))) {
-            const err35 = {
+            const err38 = {
               instancePath: instancePath + '/summary/associate',
               schemaPath: '#/definitions/summary/properties/associate/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema70.properties.associate.type,
-              parentSchema: schema70.properties.associate,
+              schema: schema71.properties.associate.type,
+              parentSchema: schema71.properties.associate,
               data: data16,
             };
             if (vErrors === null) {
-              vErrors = [err35];
+              vErrors = [err38];
             } else {
-              vErrors.push(err35);
+              vErrors.push(err38);
             }
             errors++;
           }
           if (typeof data16 == 'number' && isFinite(data16)) {
             if (data16 < 0 || isNaN(data16)) {
-              const err36 = {
+              const err39 = {
                 instancePath: instancePath + '/summary/associate',
                 schemaPath: '#/definitions/summary/properties/associate/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema70.properties.associate,
+                parentSchema: schema71.properties.associate,
                 data: data16,
               };
               if (vErrors === null) {
-                vErrors = [err36];
+                vErrors = [err39];
               } else {
-                vErrors.push(err36);
+                vErrors.push(err39);
               }
               errors++;
             }
@@ -7240,39 +7562,39 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         if (data12.dissociate !== undefined) {
           let data17 = data12.dissociate;
           if (!(typeof data17 == 'number' && !(data17 % 1) && !isNaN(data17) && isFinite(data17))) {
-            const err37 = {
+            const err40 = {
               instancePath: instancePath + '/summary/dissociate',
               schemaPath: '#/definitions/summary/properties/dissociate/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema70.properties.dissociate.type,
-              parentSchema: schema70.properties.dissociate,
+              schema: schema71.properties.dissociate.type,
+              parentSchema: schema71.properties.dissociate,
               data: data17,
             };
             if (vErrors === null) {
-              vErrors = [err37];
+              vErrors = [err40];
             } else {
-              vErrors.push(err37);
+              vErrors.push(err40);
             }
             errors++;
           }
           if (typeof data17 == 'number' && isFinite(data17)) {
             if (data17 < 0 || isNaN(data17)) {
-              const err38 = {
+              const err41 = {
                 instancePath: instancePath + '/summary/dissociate',
                 schemaPath: '#/definitions/summary/properties/dissociate/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema70.properties.dissociate,
+                parentSchema: schema71.properties.dissociate,
                 data: data17,
               };
               if (vErrors === null) {
-                vErrors = [err38];
+                vErrors = [err41];
               } else {
-                vErrors.push(err38);
+                vErrors.push(err41);
               }
               errors++;
             }
@@ -7281,39 +7603,39 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         if (data12.delete !== undefined) {
           let data18 = data12.delete;
           if (!(typeof data18 == 'number' && !(data18 % 1) && !isNaN(data18) && isFinite(data18))) {
-            const err39 = {
+            const err42 = {
               instancePath: instancePath + '/summary/delete',
               schemaPath: '#/definitions/summary/properties/delete/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema70.properties.delete.type,
-              parentSchema: schema70.properties.delete,
+              schema: schema71.properties.delete.type,
+              parentSchema: schema71.properties.delete,
               data: data18,
             };
             if (vErrors === null) {
-              vErrors = [err39];
+              vErrors = [err42];
             } else {
-              vErrors.push(err39);
+              vErrors.push(err42);
             }
             errors++;
           }
           if (typeof data18 == 'number' && isFinite(data18)) {
             if (data18 < 0 || isNaN(data18)) {
-              const err40 = {
+              const err43 = {
                 instancePath: instancePath + '/summary/delete',
                 schemaPath: '#/definitions/summary/properties/delete/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema70.properties.delete,
+                parentSchema: schema71.properties.delete,
                 data: data18,
               };
               if (vErrors === null) {
-                vErrors = [err40];
+                vErrors = [err43];
               } else {
-                vErrors.push(err40);
+                vErrors.push(err43);
               }
               errors++;
             }
@@ -7322,39 +7644,39 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         if (data12.total !== undefined) {
           let data19 = data12.total;
           if (!(typeof data19 == 'number' && !(data19 % 1) && !isNaN(data19) && isFinite(data19))) {
-            const err41 = {
+            const err44 = {
               instancePath: instancePath + '/summary/total',
               schemaPath: '#/definitions/summary/properties/total/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema70.properties.total.type,
-              parentSchema: schema70.properties.total,
+              schema: schema71.properties.total.type,
+              parentSchema: schema71.properties.total,
               data: data19,
             };
             if (vErrors === null) {
-              vErrors = [err41];
+              vErrors = [err44];
             } else {
-              vErrors.push(err41);
+              vErrors.push(err44);
             }
             errors++;
           }
           if (typeof data19 == 'number' && isFinite(data19)) {
             if (data19 < 0 || isNaN(data19)) {
-              const err42 = {
+              const err45 = {
                 instancePath: instancePath + '/summary/total',
                 schemaPath: '#/definitions/summary/properties/total/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema70.properties.total,
+                parentSchema: schema71.properties.total,
                 data: data19,
               };
               if (vErrors === null) {
-                vErrors = [err42];
+                vErrors = [err45];
               } else {
-                vErrors.push(err42);
+                vErrors.push(err45);
               }
               errors++;
             }
@@ -7363,59 +7685,59 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         if (data12.refused !== undefined) {
           let data20 = data12.refused;
           if (!(typeof data20 == 'number' && !(data20 % 1) && !isNaN(data20) && isFinite(data20))) {
-            const err43 = {
+            const err46 = {
               instancePath: instancePath + '/summary/refused',
               schemaPath: '#/definitions/summary/properties/refused/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema70.properties.refused.type,
-              parentSchema: schema70.properties.refused,
+              schema: schema71.properties.refused.type,
+              parentSchema: schema71.properties.refused,
               data: data20,
             };
             if (vErrors === null) {
-              vErrors = [err43];
+              vErrors = [err46];
             } else {
-              vErrors.push(err43);
+              vErrors.push(err46);
             }
             errors++;
           }
           if (typeof data20 == 'number' && isFinite(data20)) {
             if (data20 < 0 || isNaN(data20)) {
-              const err44 = {
+              const err47 = {
                 instancePath: instancePath + '/summary/refused',
                 schemaPath: '#/definitions/summary/properties/refused/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema70.properties.refused,
+                parentSchema: schema71.properties.refused,
                 data: data20,
               };
               if (vErrors === null) {
-                vErrors = [err44];
+                vErrors = [err47];
               } else {
-                vErrors.push(err44);
+                vErrors.push(err47);
               }
               errors++;
             }
           }
         }
       } else {
-        const err45 = {
+        const err48 = {
           instancePath: instancePath + '/summary',
           schemaPath: '#/definitions/summary/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema70.type,
-          parentSchema: schema70,
+          schema: schema71.type,
+          parentSchema: schema71,
           data: data12,
         };
         if (vErrors === null) {
-          vErrors = [err45];
+          vErrors = [err48];
         } else {
-          vErrors.push(err45);
+          vErrors.push(err48);
         }
         errors++;
       }
@@ -7438,7 +7760,7 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           }
         }
       } else {
-        const err46 = {
+        const err49 = {
           instancePath: instancePath + '/exposure',
           schemaPath: '#/properties/exposure/type',
           keyword: 'type',
@@ -7449,9 +7771,9 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           data: data21,
         };
         if (vErrors === null) {
-          vErrors = [err46];
+          vErrors = [err49];
         } else {
-          vErrors.push(err46);
+          vErrors.push(err49);
         }
         errors++;
       }
@@ -7461,251 +7783,20 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
       if (Array.isArray(data23)) {
         const len4 = data23.length;
         for (let i4 = 0; i4 < len4; i4++) {
-          let data24 = data23[i4];
-          if (data24 && typeof data24 == 'object' && !Array.isArray(data24)) {
-            if (data24.name === undefined) {
-              const err47 = {
-                instancePath: instancePath + '/environments/' + i4,
-                schemaPath: '#/definitions/planEnvironment/required',
-                keyword: 'required',
-                params: { missingProperty: 'name' },
-                message: "must have required property '" + 'name' + "'",
-                schema: schema75.required,
-                parentSchema: schema75,
-                data: data24,
-              };
-              if (vErrors === null) {
-                vErrors = [err47];
-              } else {
-                vErrors.push(err47);
-              }
-              errors++;
-            }
-            if (data24.api === undefined) {
-              const err48 = {
-                instancePath: instancePath + '/environments/' + i4,
-                schemaPath: '#/definitions/planEnvironment/required',
-                keyword: 'required',
-                params: { missingProperty: 'api' },
-                message: "must have required property '" + 'api' + "'",
-                schema: schema75.required,
-                parentSchema: schema75,
-                data: data24,
-              };
-              if (vErrors === null) {
-                vErrors = [err48];
-              } else {
-                vErrors.push(err48);
-              }
-              errors++;
-            }
-            if (data24.endpoint === undefined) {
-              const err49 = {
-                instancePath: instancePath + '/environments/' + i4,
-                schemaPath: '#/definitions/planEnvironment/required',
-                keyword: 'required',
-                params: { missingProperty: 'endpoint' },
-                message: "must have required property '" + 'endpoint' + "'",
-                schema: schema75.required,
-                parentSchema: schema75,
-                data: data24,
-              };
-              if (vErrors === null) {
-                vErrors = [err49];
-              } else {
-                vErrors.push(err49);
-              }
-              errors++;
-            }
-            if (data24.status === undefined) {
-              const err50 = {
-                instancePath: instancePath + '/environments/' + i4,
-                schemaPath: '#/definitions/planEnvironment/required',
-                keyword: 'required',
-                params: { missingProperty: 'status' },
-                message: "must have required property '" + 'status' + "'",
-                schema: schema75.required,
-                parentSchema: schema75,
-                data: data24,
-              };
-              if (vErrors === null) {
-                vErrors = [err50];
-              } else {
-                vErrors.push(err50);
-              }
-              errors++;
-            }
-            for (const key4 in data24) {
-              if (!(
-                key4 === 'name' ||
-                key4 === 'api' ||
-                key4 === 'endpoint' ||
-                key4 === 'status' ||
-                key4 === 'error'
-              )) {
-                const err51 = {
-                  instancePath: instancePath + '/environments/' + i4,
-                  schemaPath: '#/definitions/planEnvironment/additionalProperties',
-                  keyword: 'additionalProperties',
-                  params: { additionalProperty: key4 },
-                  message: 'must NOT have additional properties',
-                  schema: false,
-                  parentSchema: schema75,
-                  data: data24,
-                };
-                if (vErrors === null) {
-                  vErrors = [err51];
-                } else {
-                  vErrors.push(err51);
-                }
-                errors++;
-              }
-            }
-            if (data24.name !== undefined) {
-              let data25 = data24.name;
-              if (typeof data25 === 'string') {
-                if (func3(data25) < 1) {
-                  const err52 = {
-                    instancePath: instancePath + '/environments/' + i4 + '/name',
-                    schemaPath: '#/definitions/planEnvironment/properties/name/minLength',
-                    keyword: 'minLength',
-                    params: { limit: 1 },
-                    message: 'must NOT have fewer than 1 characters',
-                    schema: 1,
-                    parentSchema: schema75.properties.name,
-                    data: data25,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err52];
-                  } else {
-                    vErrors.push(err52);
-                  }
-                  errors++;
-                }
-              } else {
-                const err53 = {
-                  instancePath: instancePath + '/environments/' + i4 + '/name',
-                  schemaPath: '#/definitions/planEnvironment/properties/name/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                  schema: schema75.properties.name.type,
-                  parentSchema: schema75.properties.name,
-                  data: data25,
-                };
-                if (vErrors === null) {
-                  vErrors = [err53];
-                } else {
-                  vErrors.push(err53);
-                }
-                errors++;
-              }
-            }
-            if (data24.api !== undefined) {
-              let data26 = data24.api;
-              if (!(data26 === 'ess' || data26 === 'ece' || data26 === 'serverless')) {
-                const err54 = {
-                  instancePath: instancePath + '/environments/' + i4 + '/api',
-                  schemaPath: '#/definitions/planEnvironment/properties/api/enum',
-                  keyword: 'enum',
-                  params: { allowedValues: schema75.properties.api.enum },
-                  message: 'must be equal to one of the allowed values',
-                  schema: schema75.properties.api.enum,
-                  parentSchema: schema75.properties.api,
-                  data: data26,
-                };
-                if (vErrors === null) {
-                  vErrors = [err54];
-                } else {
-                  vErrors.push(err54);
-                }
-                errors++;
-              }
-            }
-            if (data24.endpoint !== undefined) {
-              let data27 = data24.endpoint;
-              if (typeof data27 !== 'string') {
-                const err55 = {
-                  instancePath: instancePath + '/environments/' + i4 + '/endpoint',
-                  schemaPath: '#/definitions/planEnvironment/properties/endpoint/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                  schema: schema75.properties.endpoint.type,
-                  parentSchema: schema75.properties.endpoint,
-                  data: data27,
-                };
-                if (vErrors === null) {
-                  vErrors = [err55];
-                } else {
-                  vErrors.push(err55);
-                }
-                errors++;
-              }
-            }
-            if (data24.status !== undefined) {
-              let data28 = data24.status;
-              if (!(data28 === 'planned' || data28 === 'unreadable')) {
-                const err56 = {
-                  instancePath: instancePath + '/environments/' + i4 + '/status',
-                  schemaPath: '#/definitions/planEnvironment/properties/status/enum',
-                  keyword: 'enum',
-                  params: { allowedValues: schema75.properties.status.enum },
-                  message: 'must be equal to one of the allowed values',
-                  schema: schema75.properties.status.enum,
-                  parentSchema: schema75.properties.status,
-                  data: data28,
-                };
-                if (vErrors === null) {
-                  vErrors = [err56];
-                } else {
-                  vErrors.push(err56);
-                }
-                errors++;
-              }
-            }
-            if (data24.error !== undefined) {
-              let data29 = data24.error;
-              if (typeof data29 !== 'string') {
-                const err57 = {
-                  instancePath: instancePath + '/environments/' + i4 + '/error',
-                  schemaPath: '#/definitions/planEnvironment/properties/error/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                  schema: schema75.properties.error.type,
-                  parentSchema: schema75.properties.error,
-                  data: data29,
-                };
-                if (vErrors === null) {
-                  vErrors = [err57];
-                } else {
-                  vErrors.push(err57);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err58 = {
+          if (
+            !validate61(data23[i4], {
               instancePath: instancePath + '/environments/' + i4,
-              schemaPath: '#/definitions/planEnvironment/type',
-              keyword: 'type',
-              params: { type: 'object' },
-              message: 'must be object',
-              schema: schema75.type,
-              parentSchema: schema75,
-              data: data24,
-            };
-            if (vErrors === null) {
-              vErrors = [err58];
-            } else {
-              vErrors.push(err58);
-            }
-            errors++;
+              parentData: data23,
+              parentDataProperty: i4,
+              rootData,
+            })
+          ) {
+            vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
+            errors = vErrors.length;
           }
         }
       } else {
-        const err59 = {
+        const err50 = {
           instancePath: instancePath + '/environments',
           schemaPath: '#/properties/environments/type',
           keyword: 'type',
@@ -7716,15 +7807,15 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
           data: data23,
         };
         if (vErrors === null) {
-          vErrors = [err59];
+          vErrors = [err50];
         } else {
-          vErrors.push(err59);
+          vErrors.push(err50);
         }
         errors++;
       }
     }
   } else {
-    const err60 = {
+    const err51 = {
       instancePath,
       schemaPath: '#/type',
       keyword: 'type',
@@ -7735,9 +7826,9 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
       data,
     };
     if (vErrors === null) {
-      vErrors = [err60];
+      vErrors = [err51];
     } else {
-      vErrors.push(err60);
+      vErrors.push(err51);
     }
     errors++;
   }

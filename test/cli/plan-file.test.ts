@@ -48,6 +48,12 @@ describe('readPlanFile', () => {
       ],
       [{ ...valid, operations: 'all' }, '/operations: must be array'],
       [{ ...valid, extra: 1 }, '/: must NOT have additional properties ("extra")'],
+      // Environment names, never globs: a file selects exactly the environments it names.
+      [{ ...valid, fingerprints: { 'prod-*': {} } }, '/fingerprints: property name must be valid'],
+      [
+        { ...valid, environments: [{ name: '*', api: 'ess', endpoint: '', status: 'planned' }] },
+        '/environments/0/name: must match pattern',
+      ],
     ];
     for (const [data, message] of cases) {
       const error = await errorOf(saved(data));
